@@ -1,0 +1,317 @@
+//! The keyring: which public keys exist, and what each may be used for.
+
+use alloc::collections::BTreeMap;
+use core::fmt;
+
+use crate::error::{Error, KeyringProblem};
+use crate::{KeyId, PublicKey, Timestamp};
+
+/// The lifecycle state of a signing key.
+///
+/// A key is added as [`VerifyOnly`](KeyState::VerifyOnly) so that every edge learns it
+/// before anything is signed with it, then promoted to [`Active`](KeyState::Active), then
+/// [`Retired`](KeyState::Retired) once the keys it signed have expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyState {
+    /// Signs new keys, and verifies. At most one key in a keyring is active.
+    Active,
+    /// Verifies keys it signed earlier (or will sign after promotion); signs nothing new.
+    VerifyOnly,
+    /// Verifies nothing; kept so that its keys are refused as retired, not as unknown.
+    Retired,
+}
+
+impl KeyState {
+    /// The lowercase name used in documents and on the command line.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::VerifyOnly => "verify-only",
+            KeyState::Retired => "retired",
+        }
+    }
+}
+
+impl fmt::Display for KeyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::str::FromStr for KeyState {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<KeyState, Error> {
+        match s {
+            "active" => Ok(KeyState::Active),
+            "verify-only" => Ok(KeyState::VerifyOnly),
+            "retired" => Ok(KeyState::Retired),
+            _ => Err(Error::InvalidKeyState),
+        }
+    }
+}
+
+/// One public key in a keyring, with its state and optional validity window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEntry {
+    public_key: PublicKey,
+    state: KeyState,
+    not_before: Option<Timestamp>,
+    not_after: Option<Timestamp>,
+}
+
+impl KeyEntry {
+    /// The public key.
+    #[must_use]
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public_key
+    }
+
+    /// The key id.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.public_key.key_id()
+    }
+
+    /// The lifecycle state.
+    #[must_use]
+    pub fn state(&self) -> KeyState {
+        self.state
+    }
+
+    /// Start of the validity window (inclusive), if any.
+    #[must_use]
+    pub fn not_before(&self) -> Option<Timestamp> {
+        self.not_before
+    }
+
+    /// End of the validity window (exclusive), if any.
+    #[must_use]
+    pub fn not_after(&self) -> Option<Timestamp> {
+        self.not_after
+    }
+
+    /// Whether keys signed by this key verify at `now`: it is not retired and
+    /// `not_before <= now < not_after`.
+    ///
+    /// # Errors
+    /// [`Error::RetiredKey`] or [`Error::KeyOutsideValidity`].
+    pub fn check_usable_at(&self, now: Timestamp) -> Result<&PublicKey, Error> {
+        if self.state == KeyState::Retired {
+            return Err(Error::RetiredKey(self.key_id()));
+        }
+        if self.not_before.is_some_and(|nb| now < nb) || self.not_after.is_some_and(|na| now >= na)
+        {
+            return Err(Error::KeyOutsideValidity(self.key_id()));
+        }
+        Ok(&self.public_key)
+    }
+}
+
+/// The set of public keys a verifier trusts, by key id, each with a [`KeyState`].
+///
+/// Keys signed by any key that is not retired (and within its validity window) verify;
+/// the one [`Active`](KeyState::Active) key is the one an issuer signs with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keyring {
+    keys: BTreeMap<KeyId, KeyEntry>,
+}
+
+impl Keyring {
+    /// An empty keyring.
+    #[must_use]
+    pub fn new() -> Keyring {
+        Keyring::default()
+    }
+
+    /// Adds a key in `state`. Adding an active key demotes the previous active key to
+    /// verify-only, so keys it signed keep verifying.
+    ///
+    /// # Errors
+    /// [`KeyringProblem::Duplicate`] if the key id is already present.
+    pub fn add(&mut self, public_key: PublicKey, state: KeyState) -> Result<(), Error> {
+        let id = public_key.key_id();
+        if self.keys.contains_key(&id) {
+            return Err(KeyringProblem::Duplicate(id).into());
+        }
+        if state == KeyState::Active {
+            self.demote_active();
+        }
+        self.keys.insert(
+            id,
+            KeyEntry {
+                public_key,
+                state,
+                not_before: None,
+                not_after: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Makes `id` the active signing key; the previous active key becomes verify-only.
+    ///
+    /// # Errors
+    /// [`KeyringProblem::NotFound`], or [`KeyringProblem::Retired`] for a retired key.
+    pub fn promote(&mut self, id: KeyId) -> Result<(), Error> {
+        match self.keys.get(&id).map(|e| e.state) {
+            None => Err(KeyringProblem::NotFound(id).into()),
+            Some(KeyState::Retired) => Err(KeyringProblem::Retired(id).into()),
+            Some(KeyState::Active) => Ok(()),
+            Some(KeyState::VerifyOnly) => {
+                self.demote_active();
+                self.entry_mut(id)?.state = KeyState::Active;
+                Ok(())
+            }
+        }
+    }
+
+    /// Retires `id`: keys it signed stop verifying. Retiring the active key leaves the
+    /// keyring without one until another is promoted.
+    ///
+    /// # Errors
+    /// [`KeyringProblem::NotFound`].
+    pub fn retire(&mut self, id: KeyId) -> Result<(), Error> {
+        self.entry_mut(id)?.state = KeyState::Retired;
+        Ok(())
+    }
+
+    /// Sets the validity window of `id`: keys it signed verify only while
+    /// `not_before <= now < not_after`.
+    ///
+    /// # Errors
+    /// [`KeyringProblem::NotFound`], or [`KeyringProblem::EmptyValidity`] when
+    /// `not_after <= not_before`.
+    pub fn set_validity(
+        &mut self,
+        id: KeyId,
+        not_before: Option<Timestamp>,
+        not_after: Option<Timestamp>,
+    ) -> Result<(), Error> {
+        if let (Some(nb), Some(na)) = (not_before, not_after) {
+            if na <= nb {
+                return Err(KeyringProblem::EmptyValidity(id).into());
+            }
+        }
+        let entry = self.entry_mut(id)?;
+        entry.not_before = not_before;
+        entry.not_after = not_after;
+        Ok(())
+    }
+
+    /// Removes `id` altogether: its keys then fail as signed by an unknown key.
+    ///
+    /// # Errors
+    /// [`KeyringProblem::NotFound`].
+    pub fn remove(&mut self, id: KeyId) -> Result<KeyEntry, Error> {
+        self.keys
+            .remove(&id)
+            .ok_or_else(|| KeyringProblem::NotFound(id).into())
+    }
+
+    /// The entry for `id`.
+    #[must_use]
+    pub fn get(&self, id: KeyId) -> Option<&KeyEntry> {
+        self.keys.get(&id)
+    }
+
+    /// The active signing key, if there is one.
+    #[must_use]
+    pub fn active(&self) -> Option<&KeyEntry> {
+        self.keys.values().find(|e| e.state == KeyState::Active)
+    }
+
+    /// All entries, ordered by key id.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &KeyEntry> {
+        self.keys.values()
+    }
+
+    /// Number of keys, in any state.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the keyring holds no key.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The public key that verifies keys signed by `id` at `now`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`], [`Error::RetiredKey`] or [`Error::KeyOutsideValidity`].
+    pub fn key_for_verification(&self, id: KeyId, now: Timestamp) -> Result<&PublicKey, Error> {
+        self.keys
+            .get(&id)
+            .ok_or(Error::UnknownKey(id))?
+            .check_usable_at(now)
+    }
+
+    fn entry_mut(&mut self, id: KeyId) -> Result<&mut KeyEntry, Error> {
+        self.keys
+            .get_mut(&id)
+            .ok_or_else(|| KeyringProblem::NotFound(id).into())
+    }
+
+    fn demote_active(&mut self) {
+        for e in self.keys.values_mut() {
+            if e.state == KeyState::Active {
+                e.state = KeyState::VerifyOnly;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SigningKey;
+
+    fn pk(n: u8) -> PublicKey {
+        SigningKey::from_seed(&[n; 32]).unwrap().public_key()
+    }
+
+    #[test]
+    fn lifecycle() {
+        let mut ring = Keyring::new();
+        let (a, b) = (pk(1), pk(2));
+        ring.add(a, KeyState::Active).unwrap();
+        ring.add(b, KeyState::VerifyOnly).unwrap();
+        assert_eq!(
+            ring.add(a, KeyState::VerifyOnly),
+            Err(Error::Keyring(KeyringProblem::Duplicate(a.key_id())))
+        );
+        assert_eq!(ring.active().map(KeyEntry::key_id), Some(a.key_id()));
+        ring.promote(b.key_id()).unwrap();
+        assert_eq!(ring.active().map(KeyEntry::key_id), Some(b.key_id()));
+        assert_eq!(ring.get(a.key_id()).unwrap().state(), KeyState::VerifyOnly);
+        ring.retire(a.key_id()).unwrap();
+        assert_eq!(
+            ring.promote(a.key_id()),
+            Err(Error::Keyring(KeyringProblem::Retired(a.key_id())))
+        );
+        let now = Timestamp::from_unix(1_000).unwrap();
+        assert_eq!(ring.key_for_verification(a.key_id(), now), Err(Error::RetiredKey(a.key_id())));
+        assert!(ring.key_for_verification(b.key_id(), now).is_ok());
+        let c = pk(3);
+        assert_eq!(ring.key_for_verification(c.key_id(), now), Err(Error::UnknownKey(c.key_id())));
+    }
+
+    #[test]
+    fn validity_window_is_half_open() {
+        let mut ring = Keyring::new();
+        let a = pk(1);
+        ring.add(a, KeyState::VerifyOnly).unwrap();
+        let t = |s| Timestamp::from_unix(s).unwrap();
+        assert!(ring.set_validity(a.key_id(), Some(t(100)), Some(t(100))).is_err());
+        ring.set_validity(a.key_id(), Some(t(100)), Some(t(200))).unwrap();
+        let outside = Err(Error::KeyOutsideValidity(a.key_id()));
+        assert_eq!(ring.key_for_verification(a.key_id(), t(99)), outside);
+        assert!(ring.key_for_verification(a.key_id(), t(100)).is_ok());
+        assert!(ring.key_for_verification(a.key_id(), t(199)).is_ok());
+        assert_eq!(ring.key_for_verification(a.key_id(), t(200)), outside);
+    }
+}

@@ -1,0 +1,81 @@
+//! # keyseal: API keys that verify themselves
+//!
+//! A keyseal key carries its app id, scopes, expiry, token id and the id of the key that
+//! signed it, in a compact postcard payload signed with Ed25519. An edge service checks a
+//! key **offline**, with public keys alone, in microseconds: no database lookup per request.
+//!
+//! ```text
+//! acme_live_AX...  (about 220 characters for three scopes)
+//! └prefix─┘ └ base64url(version · key id · payload · signature · CRC-32) ┘
+//! ```
+//!
+//! - [`Issuer`] signs keys from a [`NewKey`] request with a [`SigningKey`].
+//! - [`Verifier`] checks them against a [`Keyring`] of [`PublicKey`]s and hands back a
+//!   [`VerifiedKey`], the only type that answers [`has_scope`](VerifiedKey::has_scope).
+//! - [`UntrustedKey`] parses without verifying, for display and key selection.
+//!
+//! The byte format is specified in `FORMAT.md`, with test vectors in `tests/vectors/`.
+//!
+//! ```
+//! # fn main() -> Result<(), keyseal::Error> {
+//! use core::time::Duration;
+//! use keyseal::{Error, Issuer, KeyState, Keyring, NewKey, Prefix, SigningKey, Verifier};
+//!
+//! // Signing service: one secret key, published in the keyring as active.
+//! let signing_key = SigningKey::generate()?;
+//! let mut keyring = Keyring::new();
+//! keyring.add(signing_key.public_key(), KeyState::Active)?;
+//! let issuer = Issuer::new(Prefix::new("acme_live")?, signing_key);
+//! let key = issuer.issue(
+//!     NewKey::for_app("app_7f3k9x2m")
+//!         .scopes(["orders:read", "orders:write"])
+//!         .expires_in(Duration::from_secs(90 * 86_400)),
+//! )?;
+//!
+//! // Edge service: public keys only.
+//! let verifier = Verifier::new(Prefix::new("acme_live")?, keyring);
+//! let verified = verifier.verify(key.as_str())?;
+//! verified.require_scope("orders:read")?;
+//! assert!(matches!(
+//!     verified.require_scope("customers:read"),
+//!     Err(Error::MissingScope { .. })
+//! ));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Features
+//! - `std` (default): system clock, OS randomness, `Issuer::issue`. Without it the crate is
+//!   `no_std` + `alloc`: verification works with [`Verifier::verify_at`] or a [`Clock`], and
+//!   issuing with [`Issuer::issue_with_rng`].
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
+
+mod claims;
+mod error;
+mod issuer;
+mod keyring;
+mod keys;
+mod timestamp;
+mod token;
+mod verifier;
+mod wire;
+
+pub use claims::{
+    Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
+    MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,
+};
+pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
+pub use issuer::{IssuedKey, Issuer};
+pub use keyring::{KeyEntry, KeyState, Keyring};
+pub use keys::{KEY_ID_LEN, KeyId, PublicKey, SigningKey};
+#[cfg(feature = "std")]
+pub use timestamp::SystemClock;
+pub use timestamp::{Clock, FixedClock, Timestamp};
+pub use token::{UntrustedKey, VerifiedKey};
+pub use verifier::{Verifier, VerifierOptions};
+pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, VERSION};
