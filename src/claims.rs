@@ -86,8 +86,7 @@ pub fn check_app_id(app_id: &str) -> Result<(), InvalidClaim> {
     let b = app_id.as_bytes();
     let ok = matches!(b.first(), Some(c) if c.is_ascii_alphanumeric())
         && b.len() <= MAX_APP_ID_LEN
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
     if ok { Ok(()) } else { Err(InvalidClaim::AppId) }
 }
@@ -95,8 +94,9 @@ pub fn check_app_id(app_id: &str) -> Result<(), InvalidClaim> {
 /// A scope name segment: a lowercase letter or digit, then `a-z 0-9 _ - .`.
 fn is_scope_segment(s: &[u8]) -> bool {
     matches!(s.first(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.iter()
-            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'.'))
+        && s.iter().all(|&c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'.')
+        })
 }
 
 /// Checks the scope grammar: `resource:action`, where both are scope segments
@@ -128,7 +128,11 @@ pub fn check_extension_name(name: &str) -> Result<(), InvalidClaim> {
         && b.len() <= MAX_EXTENSION_NAME_LEN
         && is_scope_segment(b)
         && !name.starts_with("keyseal");
-    if ok { Ok(()) } else { Err(InvalidClaim::Extension) }
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidClaim::Extension)
+    }
 }
 
 /// True when `granted` (sorted, unique, valid scopes) satisfies `required`: it holds
@@ -377,7 +381,10 @@ impl NewKey {
         scopes.dedup();
         let mut extensions = self.extensions;
         extensions.sort_by(|a, b| a.0.cmp(&b.0));
-        if extensions.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+        if extensions
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.0 == b.0))
+        {
             return Err(InvalidClaim::ExtensionsNotCanonical.into());
         }
         let claims = Claims {
@@ -395,11 +402,7 @@ impl NewKey {
 }
 
 /// Whether `key_id` appears in a formatted claim list: helper for `Display` of verified keys.
-pub(crate) fn describe(
-    f: &mut fmt::Formatter<'_>,
-    claims: &Claims,
-    key_id: KeyId,
-) -> fmt::Result {
+pub(crate) fn describe(f: &mut fmt::Formatter<'_>, claims: &Claims, key_id: KeyId) -> fmt::Result {
     write!(
         f,
         "app {} scopes [{}] issued {} expires {}",
@@ -430,13 +433,28 @@ mod tests {
 
     #[test]
     fn scope_grammar() {
-        for ok in ["orders:read", "orders:*", "a:b", "v2.orders:read-all", "0:0"] {
+        for ok in [
+            "orders:read",
+            "orders:*",
+            "a:b",
+            "v2.orders:read-all",
+            "0:0",
+        ] {
             assert_eq!(check_scope(ok), Ok(()), "{ok}");
         }
         let long = format!("{}:{}", "a".repeat(32), "b".repeat(32));
         for bad in [
-            "orders", ":read", "orders:", "*:read", "*:*", "Orders:read", "orders:read:x",
-            "orders:re*", "orders:**", "_x:read", &long,
+            "orders",
+            ":read",
+            "orders:",
+            "*:read",
+            "*:*",
+            "Orders:read",
+            "orders:read:x",
+            "orders:re*",
+            "orders:**",
+            "_x:read",
+            &long,
         ] {
             assert_eq!(check_scope(bad), Err(InvalidClaim::Scope), "{bad}");
         }
@@ -459,7 +477,10 @@ mod tests {
     #[test]
     fn extension_names() {
         assert_eq!(check_extension_name("tenant"), Ok(()));
-        assert_eq!(check_extension_name("keyseal.x"), Err(InvalidClaim::Extension));
+        assert_eq!(
+            check_extension_name("keyseal.x"),
+            Err(InvalidClaim::Extension)
+        );
         assert_eq!(check_extension_name("1abc"), Err(InvalidClaim::Extension));
         assert_eq!(check_extension_name(""), Err(InvalidClaim::Extension));
     }

@@ -294,10 +294,16 @@ mod tests {
             Err(Error::Keyring(KeyringProblem::Retired(a.key_id())))
         );
         let now = Timestamp::from_unix(1_000).unwrap();
-        assert_eq!(ring.key_for_verification(a.key_id(), now), Err(Error::RetiredKey(a.key_id())));
+        assert_eq!(
+            ring.key_for_verification(a.key_id(), now),
+            Err(Error::RetiredKey(a.key_id()))
+        );
         assert!(ring.key_for_verification(b.key_id(), now).is_ok());
         let c = pk(3);
-        assert_eq!(ring.key_for_verification(c.key_id(), now), Err(Error::UnknownKey(c.key_id())));
+        assert_eq!(
+            ring.key_for_verification(c.key_id(), now),
+            Err(Error::UnknownKey(c.key_id()))
+        );
     }
 
     #[test]
@@ -306,8 +312,12 @@ mod tests {
         let a = pk(1);
         ring.add(a, KeyState::VerifyOnly).unwrap();
         let t = |s| Timestamp::from_unix(s).unwrap();
-        assert!(ring.set_validity(a.key_id(), Some(t(100)), Some(t(100))).is_err());
-        ring.set_validity(a.key_id(), Some(t(100)), Some(t(200))).unwrap();
+        assert!(
+            ring.set_validity(a.key_id(), Some(t(100)), Some(t(100)))
+                .is_err()
+        );
+        ring.set_validity(a.key_id(), Some(t(100)), Some(t(200)))
+            .unwrap();
         let outside = Err(Error::KeyOutsideValidity(a.key_id()));
         assert_eq!(ring.key_for_verification(a.key_id(), t(99)), outside);
         assert!(ring.key_for_verification(a.key_id(), t(100)).is_ok());

@@ -161,9 +161,18 @@ mod tests {
         assert_eq!(Timestamp::MIN.to_string(), "1970-01-01T00:00:01Z");
         let t = Timestamp::from_unix(1_795_000_000).unwrap();
         assert_eq!(t.to_string(), "2026-11-18T11:06:40Z");
-        assert_eq!(Timestamp::from_offset_date_time(t.to_offset_date_time()), Some(t));
+        assert_eq!(
+            Timestamp::from_offset_date_time(t.to_offset_date_time()),
+            Some(t)
+        );
         assert_eq!(Timestamp::MAX.checked_add(Duration::from_secs(1)), None);
-        assert_eq!(Timestamp::MAX.saturating_add(Duration::from_secs(9)), Timestamp::MAX);
-        assert_eq!(Timestamp::MIN.saturating_sub(Duration::from_secs(9)), Timestamp::MIN);
+        assert_eq!(
+            Timestamp::MAX.saturating_add(Duration::from_secs(9)),
+            Timestamp::MAX
+        );
+        assert_eq!(
+            Timestamp::MIN.saturating_sub(Duration::from_secs(9)),
+            Timestamp::MIN
+        );
     }
 }

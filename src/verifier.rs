@@ -6,8 +6,8 @@ use core::time::Duration;
 
 use crate::error::Error;
 use crate::token::VerifiedKey;
-use crate::wire::{self, BUF_LEN, VERSION};
-use crate::{Claims, Clock, Keyring, Prefix, Timestamp};
+use crate::wire::{self, BUF_LEN, RawKey, VERSION};
+use crate::{Claims, Clock, Keyring, Prefix, PublicKey, Timestamp};
 
 /// Time rules a [`Verifier`] applies. Secure defaults: 60 s of leeway each way, no maximum
 /// lifetime.
@@ -193,18 +193,35 @@ impl Verifier {
     /// [`Error::BadSignature`], [`Error::LifetimeTooLong`], [`Error::Expired`] or
     /// [`Error::NotYetValid`].
     pub fn verify_at(&self, text: &str, now: Timestamp) -> Result<VerifiedKey, Error> {
+        let mut buf = [0u8; BUF_LEN];
+        let (raw, public_key) = self.prepare(text, now, &mut buf)?;
+        public_key.verify_strict(raw.message, raw.signature)?;
+        self.complete(&raw, now)
+    }
+
+    /// Everything before the signature check: length, prefix, decoding, checksum, version
+    /// and key lookup. Returns the decoded key and the public key to check it with.
+    pub(crate) fn prepare<'b>(
+        &self,
+        text: &str,
+        now: Timestamp,
+        buf: &'b mut [u8; BUF_LEN],
+    ) -> Result<(RawKey<'b>, &PublicKey), Error> {
         let (prefix, body) = wire::split_text(text)?;
         if prefix != self.prefix.as_str() {
             return Err(Error::WrongPrefix);
         }
-        let mut buf = [0u8; BUF_LEN];
-        let raw = wire::decode(prefix, body, &mut buf)?;
+        let raw = wire::decode(prefix, body, buf)?;
         if raw.version != VERSION {
             return Err(Error::UnsupportedVersion(raw.version));
         }
-        self.keyring
-            .key_for_verification(raw.key_id, now)?
-            .verify_strict(raw.message, raw.signature)?;
+        let public_key = self.keyring.key_for_verification(raw.key_id, now)?;
+        Ok((raw, public_key))
+    }
+
+    /// Everything after the signature check, which the caller must have done: payload
+    /// decoding and time rules.
+    pub(crate) fn complete(&self, raw: &RawKey<'_>, now: Timestamp) -> Result<VerifiedKey, Error> {
         let claims = wire::decode_payload(raw.payload)?;
         self.options.check_times(&claims, now)?;
         Ok(VerifiedKey {

@@ -17,10 +17,10 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::Timestamp;
 use crate::claims::{Claims, MAX_EXTENSIONS, MAX_SCOPES, TokenId};
 use crate::error::{Error, InvalidClaim, Malformed};
 use crate::keys::{KEY_ID_LEN, KeyId};
-use crate::Timestamp;
 
 /// The format version this library writes and reads.
 pub const VERSION: u8 = 1;
@@ -248,7 +248,11 @@ pub(crate) fn encode(
     buf.get_mut(message_end..sig_end)
         .ok_or(InvalidClaim::TooLarge)?
         .copy_from_slice(&signature);
-    let crc = checksum(prefix, buf.get(bytes_start..sig_end).ok_or(InvalidClaim::TooLarge)?);
+    let crc = checksum(
+        prefix,
+        buf.get(bytes_start..sig_end)
+            .ok_or(InvalidClaim::TooLarge)?,
+    );
     let end = sig_end + CHECKSUM_LEN;
     buf.get_mut(sig_end..end)
         .ok_or(InvalidClaim::TooLarge)?
@@ -268,7 +272,8 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
     if !rest.is_empty() {
         return Err(Malformed::Payload);
     }
-    let time = |t: u64| Timestamp::from_unix(t).ok_or(Malformed::Claims(InvalidClaim::TimeOutOfRange));
+    let time =
+        |t: u64| Timestamp::from_unix(t).ok_or(Malformed::Claims(InvalidClaim::TimeOutOfRange));
     let claims = Claims {
         app_id: wire.app.into(),
         scopes: wire.scopes.0.into_iter().map(String::from).collect(),
