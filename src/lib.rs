@@ -47,6 +47,13 @@
 //! - `std` (default): system clock, OS randomness, `Issuer::issue`. Without it the crate is
 //!   `no_std` + `alloc`: verification works with [`Verifier::verify_at`] or a [`Clock`], and
 //!   issuing with [`Issuer::issue_with_rng`].
+//! - `json` (default): keyring documents ([`Keyring::from_json`], [`Keyring::to_json`]) and
+//!   JWK ([`PublicKey::from_jwk`]). Works without `std`, so `no_std` edges can load keyring
+//!   documents.
+//!
+//! Key material moves between keyseal and other tools as PKCS#8 and SubjectPublicKeyInfo
+//! PEM/DER (byte for byte what OpenSSL writes), JWK, and compact text forms
+//! (`keyseal-secret-v1_…`, `keyseal-public-v1_…`): see `FORMAT.md`.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -58,8 +65,16 @@ extern crate std;
 mod claims;
 mod error;
 mod issuer;
+#[cfg(feature = "json")]
+mod json;
+#[cfg(feature = "json")]
+mod jwk;
+mod key_text;
 mod keyring;
+#[cfg(feature = "json")]
+mod keyring_doc;
 mod keys;
+mod pem;
 mod timestamp;
 mod token;
 mod verifier;
@@ -69,10 +84,15 @@ pub use claims::{
     Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
     MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,
 };
+pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
 pub use issuer::{IssuedKey, Issuer};
+pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_TEXT_PREFIX, SecretText};
 pub use keyring::{KeyEntry, KeyState, Keyring};
+#[cfg(feature = "json")]
+pub use keyring_doc::KEYRING_DOCUMENT_VERSION;
 pub use keys::{KEY_ID_LEN, KeyId, PublicKey, SigningKey};
+pub use pem::{PKCS8_DER_LEN, SPKI_DER_LEN};
 #[cfg(feature = "std")]
 pub use timestamp::SystemClock;
 pub use timestamp::{Clock, FixedClock, Timestamp};
