@@ -93,6 +93,31 @@ pub enum Error {
         /// What is wrong.
         problem: DocumentProblem,
     },
+    /// A key file already exists, and replacing it was not asked for.
+    KeyFileExists {
+        /// The file's path.
+        path: String,
+    },
+    /// A secret key file is accessible by group or others, so it was not loaded (as OpenSSH
+    /// refuses such private keys).
+    InsecurePermissions {
+        /// The file's path.
+        path: String,
+        /// The file's permission bits.
+        mode: u32,
+    },
+    /// Reading or writing a file failed.
+    #[cfg(feature = "std")]
+    Io {
+        /// What was being done: "read", "write", ...
+        action: &'static str,
+        /// The path involved.
+        path: String,
+        /// The kind of I/O error.
+        kind: std::io::ErrorKind,
+        /// The operating system's description.
+        detail: String,
+    },
 }
 
 /// Which structural rule a key's text or bytes broke.
@@ -234,6 +259,22 @@ impl fmt::Display for Error {
                 }
                 write!(f, "{problem}")
             }
+            Error::KeyFileExists { path } => write!(
+                f,
+                "key file {path} already exists; keyseal does not replace a key unless asked to"
+            ),
+            Error::InsecurePermissions { path, mode } => write!(
+                f,
+                "permissions {mode:04o} for secret key file {path} are too open: it must not be \
+                 accessible by group or others (run: chmod 600 {path})"
+            ),
+            #[cfg(feature = "std")]
+            Error::Io {
+                action,
+                path,
+                detail,
+                ..
+            } => write!(f, "cannot {action} {path}: {detail}"),
         }
     }
 }

@@ -46,7 +46,8 @@
 //! ## Features
 //! - `std` (default): system clock, OS randomness, `Issuer::issue`. Without it the crate is
 //!   `no_std` + `alloc`: verification works with [`Verifier::verify_at`] or a [`Clock`], and
-//!   issuing with [`Issuer::issue_with_rng`].
+//!   issuing with [`Issuer::issue_with_rng`]. Also key files ([`SigningKey::save_pem_file`],
+//!   [`SigningKey::load_file`]).
 //! - `json` (default): keyring documents ([`Keyring::from_json`], [`Keyring::to_json`]) and
 //!   JWK ([`PublicKey::from_jwk`]). Works without `std`, so `no_std` edges can load keyring
 //!   documents.
@@ -70,6 +71,8 @@ mod json;
 #[cfg(feature = "json")]
 mod jwk;
 mod key_text;
+#[cfg(feature = "std")]
+mod keyfile;
 mod keyring;
 #[cfg(feature = "json")]
 mod keyring_doc;
@@ -88,6 +91,8 @@ pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
 pub use issuer::{IssuedKey, Issuer};
 pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_TEXT_PREFIX, SecretText};
+#[cfg(feature = "std")]
+pub use keyfile::SaveMode;
 pub use keyring::{KeyEntry, KeyState, Keyring};
 #[cfg(feature = "json")]
 pub use keyring_doc::KEYRING_DOCUMENT_VERSION;
