@@ -112,6 +112,7 @@ fn decode(
 
 /// Decodes the bare form of a public key (its `Display`): exactly 43 characters of
 /// unpadded base64url. The bytes are not validated as a key yet.
+#[cfg(feature = "json")]
 pub(crate) fn decode_bare(text: &str) -> Option<[u8; 32]> {
     let mut bytes = [0u8; 32];
     (text.len() == 43 && Base64UrlUnpadded::decode(text, &mut bytes).is_ok()).then_some(bytes)
