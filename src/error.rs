@@ -160,6 +160,75 @@ pub enum KeyringProblem {
     ActiveSecretMissing(KeyId),
 }
 
+impl Error {
+    /// A short stable identifier for the error class, for logs, metrics, JSON output and
+    /// test vectors: `malformed.<reason>`, `wrong_prefix`, `unsupported_version`,
+    /// `unknown_key`, `retired_key`, `key_outside_validity`, `bad_signature`, `expired`,
+    /// `not_yet_valid`, `lifetime_too_long`, `missing_scope`, `invalid_claim.<rule>`, and so on.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Malformed(m) => m.code(),
+            Error::WrongPrefix => "wrong_prefix",
+            Error::UnsupportedVersion(_) => "unsupported_version",
+            Error::UnknownKey(_) => "unknown_key",
+            Error::RetiredKey(_) => "retired_key",
+            Error::KeyOutsideValidity(_) => "key_outside_validity",
+            Error::BadSignature => "bad_signature",
+            Error::Expired { .. } => "expired",
+            Error::NotYetValid { .. } => "not_yet_valid",
+            Error::LifetimeTooLong { .. } => "lifetime_too_long",
+            Error::MissingScope { .. } => "missing_scope",
+            Error::InvalidClaim(c) => c.code(),
+            Error::InvalidPrefix => "invalid_prefix",
+            Error::InvalidPublicKey(_) => "invalid_public_key",
+            Error::Keyring(_) => "keyring",
+            Error::InvalidKeyId => "invalid_key_id",
+            Error::InvalidTokenId => "invalid_token_id",
+            Error::InvalidKeyState => "invalid_key_state",
+            Error::RandomnessUnavailable => "randomness_unavailable",
+            Error::NoClock => "no_clock",
+        }
+    }
+}
+
+impl Malformed {
+    /// `malformed.<reason>`; see [`Error::code`].
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Malformed::TooLong => "malformed.too_long",
+            Malformed::TooShort => "malformed.too_short",
+            Malformed::Prefix => "malformed.prefix",
+            Malformed::Base64 => "malformed.base64",
+            Malformed::Checksum => "malformed.checksum",
+            Malformed::Payload => "malformed.payload",
+            Malformed::Claims(_) => "malformed.claims",
+        }
+    }
+}
+
+impl InvalidClaim {
+    /// `invalid_claim.<rule>`; see [`Error::code`].
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            InvalidClaim::AppId => "invalid_claim.app_id",
+            InvalidClaim::Scope => "invalid_claim.scope",
+            InvalidClaim::TooManyScopes => "invalid_claim.too_many_scopes",
+            InvalidClaim::ScopesNotCanonical => "invalid_claim.scopes_not_canonical",
+            InvalidClaim::Extension => "invalid_claim.extension",
+            InvalidClaim::TooManyExtensions => "invalid_claim.too_many_extensions",
+            InvalidClaim::ExtensionsNotCanonical => "invalid_claim.extensions_not_canonical",
+            InvalidClaim::MissingExpiry => "invalid_claim.missing_expiry",
+            InvalidClaim::TimeOutOfRange => "invalid_claim.time_out_of_range",
+            InvalidClaim::ExpiryNotAfterIssue => "invalid_claim.expiry_not_after_issue",
+            InvalidClaim::NotBeforeOutOfRange => "invalid_claim.not_before_out_of_range",
+            InvalidClaim::TooLarge => "invalid_claim.too_large",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
