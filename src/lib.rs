@@ -78,4 +78,4 @@ pub use timestamp::SystemClock;
 pub use timestamp::{Clock, FixedClock, Timestamp};
 pub use token::{UntrustedKey, VerifiedKey};
 pub use verifier::{Verifier, VerifierOptions};
-pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, VERSION};
+pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, SCANNER_REGEX, VERSION};
