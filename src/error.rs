@@ -3,6 +3,7 @@
 use alloc::string::String;
 use core::fmt;
 
+use crate::revocation::{ListProblem, RevocationReason};
 use crate::{KeyId, Timestamp};
 
 /// Everything that can go wrong in keyseal.
@@ -72,6 +73,25 @@ pub enum Error {
     InvalidKeyState,
     /// The operating system could not provide random bytes.
     RandomnessUnavailable,
+    /// A revocation list, or an update to one, was refused.
+    RevocationList(ListProblem),
+    /// The key is revoked by the revocation list in force.
+    Revoked {
+        /// Which entry revoked it.
+        reason: RevocationReason,
+        /// The sequence number of the list that revoked it.
+        list_sequence: u64,
+    },
+    /// The revocation list in force is stale (past its stale-after time or the verifier's
+    /// maximum age), and the verifier fails closed: refresh the list.
+    RevocationListStale {
+        /// Since when the list is stale.
+        stale_since: Timestamp,
+        /// The stale list's sequence number.
+        list_sequence: u64,
+    },
+    /// The verifier requires a revocation list and none has been loaded.
+    NoRevocationList,
     /// No clock is available: `verify` and `issue` need one on `no_std`; use the `_at`
     /// variants or configure a [`Clock`](crate::Clock).
     NoClock,
@@ -203,6 +223,85 @@ pub enum KeyringProblem {
     ActiveSecretMissing(KeyId),
 }
 
+impl Error {
+    /// A short stable identifier for the error class, for logs, metrics, JSON output and
+    /// test vectors: `malformed.<reason>`, `wrong_prefix`, `unsupported_version`,
+    /// `unknown_key`, `retired_key`, `key_outside_validity`, `bad_signature`, `expired`,
+    /// `not_yet_valid`, `lifetime_too_long`, `missing_scope`, `invalid_claim.<rule>`, and so on.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Malformed(m) => m.code(),
+            Error::WrongPrefix => "wrong_prefix",
+            Error::UnsupportedVersion(_) => "unsupported_version",
+            Error::UnknownKey(_) => "unknown_key",
+            Error::RetiredKey(_) => "retired_key",
+            Error::KeyOutsideValidity(_) => "key_outside_validity",
+            Error::BadSignature => "bad_signature",
+            Error::Expired { .. } => "expired",
+            Error::NotYetValid { .. } => "not_yet_valid",
+            Error::LifetimeTooLong { .. } => "lifetime_too_long",
+            Error::MissingScope { .. } => "missing_scope",
+            Error::InvalidClaim(c) => c.code(),
+            Error::InvalidPrefix => "invalid_prefix",
+            Error::InvalidPublicKey(_) => "invalid_public_key",
+            Error::Keyring(_) => "keyring",
+            Error::InvalidKeyId => "invalid_key_id",
+            Error::InvalidTokenId => "invalid_token_id",
+            Error::InvalidKeyState => "invalid_key_state",
+            Error::RandomnessUnavailable => "randomness_unavailable",
+            Error::RevocationList(_) => "revocation_list",
+            Error::Revoked { .. } => "revoked",
+            Error::RevocationListStale { .. } => "revocation_list_stale",
+            Error::NoRevocationList => "no_revocation_list",
+            Error::NoClock => "no_clock",
+            Error::KeyMaterial { .. } => "key_material",
+            Error::KeyringDocument { .. } => "keyring_document",
+            Error::KeyFileExists { .. } => "key_file_exists",
+            Error::InsecurePermissions { .. } => "insecure_permissions",
+            #[cfg(feature = "std")]
+            Error::Io { .. } => "io",
+        }
+    }
+}
+
+impl Malformed {
+    /// `malformed.<reason>`; see [`Error::code`].
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Malformed::TooLong => "malformed.too_long",
+            Malformed::TooShort => "malformed.too_short",
+            Malformed::Prefix => "malformed.prefix",
+            Malformed::Base64 => "malformed.base64",
+            Malformed::Checksum => "malformed.checksum",
+            Malformed::Payload => "malformed.payload",
+            Malformed::Claims(_) => "malformed.claims",
+        }
+    }
+}
+
+impl InvalidClaim {
+    /// `invalid_claim.<rule>`; see [`Error::code`].
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            InvalidClaim::AppId => "invalid_claim.app_id",
+            InvalidClaim::Scope => "invalid_claim.scope",
+            InvalidClaim::TooManyScopes => "invalid_claim.too_many_scopes",
+            InvalidClaim::ScopesNotCanonical => "invalid_claim.scopes_not_canonical",
+            InvalidClaim::Extension => "invalid_claim.extension",
+            InvalidClaim::TooManyExtensions => "invalid_claim.too_many_extensions",
+            InvalidClaim::ExtensionsNotCanonical => "invalid_claim.extensions_not_canonical",
+            InvalidClaim::MissingExpiry => "invalid_claim.missing_expiry",
+            InvalidClaim::TimeOutOfRange => "invalid_claim.time_out_of_range",
+            InvalidClaim::ExpiryNotAfterIssue => "invalid_claim.expiry_not_after_issue",
+            InvalidClaim::NotBeforeOutOfRange => "invalid_claim.not_before_out_of_range",
+            InvalidClaim::TooLarge => "invalid_claim.too_large",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -240,6 +339,21 @@ impl fmt::Display for Error {
             }
             Error::RandomnessUnavailable => {
                 f.write_str("the operating system could not provide random bytes")
+            }
+            Error::RevocationList(p) => write!(f, "revocation list refused: {p}"),
+            Error::Revoked {
+                reason,
+                list_sequence,
+            } => write!(f, "key is revoked: {reason} (revocation list {list_sequence})"),
+            Error::RevocationListStale {
+                stale_since,
+                list_sequence,
+            } => write!(
+                f,
+                "revocation list {list_sequence} has been stale since {stale_since}; refusing all keys until a newer list is loaded"
+            ),
+            Error::NoRevocationList => {
+                f.write_str("no revocation list loaded; refusing all keys until one is")
             }
             Error::NoClock => f.write_str("no clock configured; pass the time explicitly"),
             Error::KeyMaterial { encoding, problem } => {
@@ -369,6 +483,12 @@ impl From<InvalidClaim> for Error {
 impl From<PublicKeyProblem> for Error {
     fn from(p: PublicKeyProblem) -> Self {
         Error::InvalidPublicKey(p)
+    }
+}
+
+impl From<ListProblem> for Error {
+    fn from(p: ListProblem) -> Self {
+        Error::RevocationList(p)
     }
 }
 

@@ -77,11 +77,19 @@ mod keyring;
 #[cfg(feature = "json")]
 mod keyring_doc;
 mod keys;
+#[cfg(feature = "std")]
+mod live;
 mod pem;
+mod revocation;
 mod timestamp;
 mod token;
 mod verifier;
 mod wire;
+
+/// The README's example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use claims::{
     Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
@@ -97,10 +105,17 @@ pub use keyring::{KeyEntry, KeyState, Keyring};
 #[cfg(feature = "json")]
 pub use keyring_doc::KEYRING_DOCUMENT_VERSION;
 pub use keys::{KEY_ID_LEN, KeyId, PublicKey, SigningKey};
+#[cfg(feature = "std")]
+pub use live::LiveVerifier;
 pub use pem::{PKCS8_DER_LEN, SPKI_DER_LEN};
+pub use revocation::{
+    LIST_VERSION, ListProblem, MAX_LIST_BYTES, MAX_REVOKED_APPS, MAX_REVOKED_SIGNERS,
+    MAX_REVOKED_TOKENS, RevocationList, RevocationListBuilder, RevocationReason, RevokedApp,
+    RevokedSigner, RevokedToken,
+};
 #[cfg(feature = "std")]
 pub use timestamp::SystemClock;
 pub use timestamp::{Clock, FixedClock, Timestamp};
 pub use token::{UntrustedKey, VerifiedKey};
-pub use verifier::{Verifier, VerifierOptions};
-pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, VERSION};
+pub use verifier::{MissingListPolicy, RevocationStatus, StalePolicy, Verifier, VerifierOptions};
+pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, SCANNER_REGEX, VERSION};
