@@ -7,8 +7,8 @@
 //! ```
 //!
 //! The prefixes contain `-`, which an issuer prefix cannot, so key material never parses as
-//! an API key. A secret scanner matches `keyseal-secret-v1_[A-Za-z0-9_-]{48}` and confirms a
-//! hit with the checksum. `FORMAT.md` ("Key material encodings") is the specification.
+//! an API key. A secret scanner matches [`SECRET_KEY_SCANNER_REGEX`] and confirms a hit with
+//! the checksum. `FORMAT.md` §3.4 is the specification.
 
 use alloc::string::String;
 use core::fmt;
@@ -23,6 +23,12 @@ use crate::{PublicKey, SigningKey};
 pub const SECRET_TEXT_PREFIX: &str = "keyseal-secret-v1_";
 /// Prefix of the compact text form of a public key.
 pub const PUBLIC_TEXT_PREFIX: &str = "keyseal-public-v1_";
+
+/// A regular expression (RE2 / Rust `regex` syntax) whose group 1 matches secret keys in
+/// compact text form; confirm each match with [`SigningKey::from_text`], which checks the
+/// checksum. See `FORMAT.md` §3.4.
+pub const SECRET_KEY_SCANNER_REGEX: &str =
+    r"(?:^|[^A-Za-z0-9_-])(keyseal-secret-v1_[A-Za-z0-9_-]{48})(?:$|[^A-Za-z0-9_-])";
 
 /// Key bytes and checksum.
 const RAW_LEN: usize = 32 + 4;

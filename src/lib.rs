@@ -54,7 +54,7 @@
 //!
 //! Key material moves between keyseal and other tools as PKCS#8 and SubjectPublicKeyInfo
 //! PEM/DER (byte for byte what OpenSSL writes), JWK, and compact text forms
-//! (`keyseal-secret-v1_…`, `keyseal-public-v1_…`): see `FORMAT.md`.
+//! (`keyseal-secret-v1_…`, `keyseal-public-v1_…`): see `FORMAT.md` §3.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -98,7 +98,7 @@ pub use claims::{
 pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
 pub use issuer::{IssuedKey, Issuer};
-pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_TEXT_PREFIX, SecretText};
+pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};
 #[cfg(feature = "std")]
 pub use keyfile::SaveMode;
 pub use keyring::{KeyEntry, KeyState, Keyring};

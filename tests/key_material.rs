@@ -445,3 +445,61 @@ fn compact_text_vectors() {
         );
     }
 }
+
+fn format_md() -> String {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("FORMAT.md")).unwrap()
+}
+
+#[test]
+fn the_spec_publishes_the_secret_key_regex_and_example() {
+    let spec = format_md();
+    assert!(spec.contains(keyseal::SECRET_KEY_SCANNER_REGEX));
+    // The example in §3.4 is the first known answer of tests/vectors/key_text.json.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/key_text.json");
+    let doc: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    for field in ["secret_text", "public_text"] {
+        assert!(
+            spec.contains(doc["valid"][0][field].as_str().unwrap()),
+            "{field}"
+        );
+    }
+}
+
+#[test]
+fn the_secret_key_regex_finds_secret_keys_and_nothing_else() {
+    let secret = regex::Regex::new(keyseal::SECRET_KEY_SCANNER_REGEX).unwrap();
+    let api_key = regex::Regex::new(keyseal::SCANNER_REGEX).unwrap();
+    let key = SigningKey::from_seed(&[9; 32]).unwrap();
+    let text = key.to_text();
+    let text = text.expose_secret();
+    for context in [
+        text.to_string(),
+        format!("KEYSEAL_SIGNING_KEY={text}\n"),
+        format!("{{\"signing_key\": \"{text}\"}}"),
+        format!("export K='{text}'"),
+    ] {
+        let found: Vec<&str> = secret
+            .captures_iter(&context)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        assert_eq!(found, [text], "{context}");
+        assert!(SigningKey::from_text(found[0]).is_ok());
+        // An API key scanner never mistakes it for an API key.
+        assert!(!api_key.is_match(&context), "{context}");
+    }
+    // Not found: the public form, a longer run of base64url, a changed prefix.
+    for context in [
+        key.public_key().to_text(),
+        format!("{text}A"),
+        format!("x{text}"),
+        text.replace("secret", "Secret"),
+    ] {
+        assert!(!secret.is_match(&context), "{context}");
+    }
+    // A look-alike is found, and the checksum refuses it.
+    let mut look_alike = text.to_string();
+    let last = look_alike.pop().unwrap();
+    look_alike.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(secret.is_match(&look_alike));
+    assert!(SigningKey::from_text(&look_alike).is_err());
+}
