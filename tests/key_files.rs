@@ -64,6 +64,7 @@ fn existing_key_is_never_replaced_unless_asked() {
         }
     );
     assert!(err.to_string().contains("already exists"));
+    assert_eq!(err.code(), "key_file_exists");
     assert_eq!(
         SigningKey::load_file(&path).unwrap().key_id(),
         key(1).key_id()
@@ -110,6 +111,7 @@ fn readable_by_group_or_others_is_refused() {
         assert!(msg.contains(&format!("permissions {bad:04o}")), "{msg}");
         assert!(msg.contains("too open"), "{msg}");
         assert!(msg.contains("chmod 600"), "{msg}");
+        assert_eq!(err.code(), "insecure_permissions");
     }
     for good in [0o600, 0o400] {
         fs::set_permissions(&path, fs::Permissions::from_mode(good)).unwrap();

@@ -1,6 +1,7 @@
 //! Key material encodings: round trips, the fixture files in `tests/fixtures/` (OpenSSL and
 //! RFC 8410 keys, RSA, P-256, X25519, Ed448, encrypted), the CCTV public keys through every
-//! import path, and damaged input. Every bad input must be a clear `keyseal::Error`, never a panic.
+//! import path, and damaged input. Every bad input must be a clear `keyseal::Error`, never a
+//! panic.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -236,6 +236,7 @@ fn entry_problems_name_index_and_kid() {
     ];
     for (doc, want) in cases {
         assert_eq!(load(&doc), want, "{doc}");
+        assert_eq!(load(&doc).unwrap_err().code(), "keyring_document");
         let msg = load(&doc).unwrap_err().to_string();
         assert!(msg.starts_with("keyring document: keys["), "{msg}");
     }
