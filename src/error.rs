@@ -250,7 +250,7 @@ impl Error {
             Error::InvalidTokenId => "invalid_token_id",
             Error::InvalidKeyState => "invalid_key_state",
             Error::RandomnessUnavailable => "randomness_unavailable",
-            Error::RevocationList(_) => "revocation_list",
+            Error::RevocationList(p) => p.code(),
             Error::Revoked { .. } => "revoked",
             Error::RevocationListStale { .. } => "revocation_list_stale",
             Error::NoRevocationList => "no_revocation_list",

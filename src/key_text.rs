@@ -8,7 +8,7 @@
 //!
 //! The prefixes contain `-`, which an issuer prefix cannot, so key material never parses as
 //! an API key. A secret scanner matches [`SECRET_KEY_SCANNER_REGEX`] and confirms a hit with
-//! the checksum. `FORMAT.md` §3.4 is the specification.
+//! the checksum. `FORMAT.md` §4.4 is the specification.
 
 use alloc::string::String;
 use core::fmt;
@@ -26,7 +26,7 @@ pub const PUBLIC_TEXT_PREFIX: &str = "keyseal-public-v1_";
 
 /// A regular expression (RE2 / Rust `regex` syntax) whose group 1 matches secret keys in
 /// compact text form; confirm each match with [`SigningKey::from_text`], which checks the
-/// checksum. See `FORMAT.md` §3.4.
+/// checksum. See `FORMAT.md` §4.4.
 pub const SECRET_KEY_SCANNER_REGEX: &str =
     r"(?:^|[^A-Za-z0-9_-])(keyseal-secret-v1_[A-Za-z0-9_-]{48})(?:$|[^A-Za-z0-9_-])";
 

@@ -20,7 +20,7 @@
 //! starts with `x-`, which marks an annotation that readers ignore), each key (canonical,
 //! not weak, `kid` equal to the derived key id), the state, the times (`YYYY-MM-DDTHH:MM:SSZ`
 //! or `null`), the window (`not_after` after `not_before`), no key twice, at most one
-//! active key, and at least one key. `FORMAT.md` §3.5 specifies it.
+//! active key, and at least one key. `FORMAT.md` §4.5 specifies it.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;

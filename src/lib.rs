@@ -54,7 +54,7 @@
 //!
 //! Key material moves between keyseal and other tools as PKCS#8 and SubjectPublicKeyInfo
 //! PEM/DER (byte for byte what OpenSSL writes), JWK, and compact text forms
-//! (`keyseal-secret-v1_…`, `keyseal-public-v1_…`): see `FORMAT.md` §3.
+//! (`keyseal-secret-v1_…`, `keyseal-public-v1_…`): see `FORMAT.md` §4.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -63,6 +63,8 @@ extern crate alloc;
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+#[cfg(feature = "cache")]
+mod cache;
 mod claims;
 mod error;
 mod issuer;
@@ -91,6 +93,8 @@ mod wire;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "cache")]
+pub use cache::CachedVerifier;
 pub use claims::{
     Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
     MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,

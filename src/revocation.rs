@@ -130,6 +130,26 @@ pub enum ListProblem {
     BadTimes,
 }
 
+impl ListProblem {
+    /// `revocation_list.<problem>`; see [`Error::code`].
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            ListProblem::TooLarge => "revocation_list.too_large",
+            ListProblem::Malformed => "revocation_list.malformed",
+            ListProblem::NotCanonical => "revocation_list.not_canonical",
+            ListProblem::TooManyEntries => "revocation_list.too_many_entries",
+            ListProblem::UnsupportedVersion(_) => "revocation_list.unsupported_version",
+            ListProblem::WrongIssuer => "revocation_list.wrong_issuer",
+            ListProblem::UnknownSigner(_) => "revocation_list.unknown_signer",
+            ListProblem::SignerNotUsable(_) => "revocation_list.signer_not_usable",
+            ListProblem::BadSignature => "revocation_list.bad_signature",
+            ListProblem::Rollback { .. } => "revocation_list.rollback",
+            ListProblem::BadTimes => "revocation_list.bad_times",
+        }
+    }
+}
+
 impl fmt::Display for ListProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,6 +1,7 @@
 //! The two faces of a received key: untrusted (parsed, not verified) and verified.
 
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -72,7 +73,7 @@ impl fmt::Debug for UntrustedKey {
 /// that answers authorization questions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedKey {
-    pub(crate) claims: Claims,
+    pub(crate) claims: Arc<Claims>,
     pub(crate) key_id: KeyId,
     pub(crate) revocation: Option<RevocationStatus>,
 }

@@ -338,8 +338,35 @@ impl Verifier {
         self.options.check_times(&claims, now)?;
         let revocation = self.check_revocation(&claims, raw.key_id, now)?;
         Ok(VerifiedKey {
-            claims,
+            claims: Arc::new(claims),
             key_id: raw.key_id,
+            revocation,
+        })
+    }
+
+    /// Re-checks, at `now`, a key that an earlier snapshot fully verified: everything that
+    /// can change without the key text changing. The prefix, the signer's standing in the
+    /// keyring, the time rules and the revocation list are all read from this verifier.
+    #[cfg(feature = "cache")]
+    pub(crate) fn recheck(
+        &self,
+        text: &str,
+        claims: &Arc<Claims>,
+        key_id: KeyId,
+        now: Timestamp,
+    ) -> Result<VerifiedKey, Error> {
+        let prefix = self.prefix.as_str();
+        if text.get(..prefix.len()) != Some(prefix)
+            || text.as_bytes().get(prefix.len()) != Some(&b'_')
+        {
+            return Err(Error::WrongPrefix);
+        }
+        self.keyring.key_for_verification(key_id, now)?;
+        self.options.check_times(claims, now)?;
+        let revocation = self.check_revocation(claims, key_id, now)?;
+        Ok(VerifiedKey {
+            claims: Arc::clone(claims),
+            key_id,
             revocation,
         })
     }

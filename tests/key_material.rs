@@ -411,7 +411,7 @@ fn format_md() -> String {
 fn the_spec_publishes_the_secret_key_regex_and_example() {
     let spec = format_md();
     assert!(spec.contains(keyseal::SECRET_KEY_SCANNER_REGEX));
-    // The example in §3.4 is the first known answer of tests/vectors/key_text.json.
+    // The example in §4.4 is the first known answer of tests/vectors/key_text.json.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/key_text.json");
     let doc: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
     for field in ["secret_text", "public_text"] {

@@ -9,8 +9,11 @@
     clippy::cast_possible_truncation
 )]
 
+mod common;
+
 use core::time::Duration;
 
+use common::{ListPayload, varint};
 use keyseal::{
     Error, Issuer, KeyState, Keyring, ListProblem, LiveVerifier, MissingListPolicy, NewKey, Prefix,
     RevocationList, RevocationListBuilder, RevocationReason, SigningKey, StalePolicy, Timestamp,
@@ -361,53 +364,23 @@ fn the_builder_bumps_the_sequence_keeps_entries_and_prunes_expired_keys() {
 // Bad input: lists assembled by hand (following FORMAT.md §3) and properly signed, so only
 // the canonical-form rules can refuse them.
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 fn signed_list(signer: &SigningKey, prefix: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = b"keyseal/revocation-list\0".to_vec();
-    out.push(prefix.len() as u8);
-    out.extend_from_slice(prefix.as_bytes());
-    out.push(1);
-    out.extend_from_slice(&signer.key_id().to_bytes());
-    out.extend_from_slice(payload);
-    let sig = signer.sign_raw(&out);
-    out.extend_from_slice(&sig);
-    out
+    common::signed_list(signer, prefix, 1, payload)
 }
 
 fn payload(tokens: &[([u8; 16], u64)], apps: &[(&str, u64)], signers: &[[u8; 8]]) -> Vec<u8> {
-    let mut p = Vec::new();
-    varint(5, &mut p);
-    varint(NOW, &mut p);
-    varint(NOW + HOUR, &mut p);
-    varint(tokens.len() as u64, &mut p);
-    for (id, exp) in tokens {
-        p.extend_from_slice(id);
-        varint(*exp, &mut p);
+    ListPayload {
+        sequence: 5,
+        issued_at: NOW,
+        stale_after: NOW + HOUR,
+        tokens: tokens.to_vec(),
+        apps: apps
+            .iter()
+            .map(|&(a, b)| (a.to_string(), b, None))
+            .collect(),
+        signers: signers.iter().map(|&s| (s, None)).collect(),
     }
-    varint(apps.len() as u64, &mut p);
-    for (app, before) in apps {
-        varint(app.len() as u64, &mut p);
-        p.extend_from_slice(app.as_bytes());
-        varint(*before, &mut p);
-        p.push(0);
-    }
-    varint(signers.len() as u64, &mut p);
-    for s in signers {
-        p.extend_from_slice(s);
-        p.push(0);
-    }
-    p
+    .encode()
 }
 
 fn problem(w: &World, bytes: &[u8]) -> ListProblem {

@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use core::time::Duration;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -54,13 +56,7 @@ fn standard_key(f: &Fixture) -> String {
 /// Re-encodes decoded key bytes with a correct checksum, so that the signature check is
 /// what must catch the change.
 fn with_checksum(prefix: &str, bytes_without_crc: &[u8]) -> String {
-    let mut h = crc32fast::Hasher::new();
-    h.update(prefix.as_bytes());
-    h.update(b"_");
-    h.update(bytes_without_crc);
-    let mut all = bytes_without_crc.to_vec();
-    all.extend_from_slice(&h.finalize().to_be_bytes());
-    format!("{prefix}_{}", Base64UrlUnpadded::encode_string(&all))
+    common::key_text(prefix, bytes_without_crc)
 }
 
 fn decoded(key: &str) -> Vec<u8> {
