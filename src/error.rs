@@ -71,6 +71,9 @@ pub enum Error {
     InvalidTokenId,
     /// A key state is not one of `active`, `verify-only`, `retired`.
     InvalidKeyState,
+    /// A time is not RFC 3339 UTC with whole seconds (`2026-01-31T12:00:00Z`) within
+    /// `1970-01-01T00:00:01Z..=9999-12-31T23:59:59Z`.
+    InvalidTimestamp,
     /// The operating system could not provide random bytes.
     RandomnessUnavailable,
     /// A revocation list, or an update to one, was refused.
@@ -249,6 +252,7 @@ impl Error {
             Error::InvalidKeyId => "invalid_key_id",
             Error::InvalidTokenId => "invalid_token_id",
             Error::InvalidKeyState => "invalid_key_state",
+            Error::InvalidTimestamp => "invalid_timestamp",
             Error::RandomnessUnavailable => "randomness_unavailable",
             Error::RevocationList(p) => p.code(),
             Error::Revoked { .. } => "revoked",
@@ -337,6 +341,9 @@ impl fmt::Display for Error {
             Error::InvalidKeyState => {
                 f.write_str("invalid key state: expected active, verify-only or retired")
             }
+            Error::InvalidTimestamp => f.write_str(
+                "invalid time: expected UTC like 2026-01-31T12:00:00Z, between 1970-01-01T00:00:01Z and 9999-12-31T23:59:59Z",
+            ),
             Error::RandomnessUnavailable => {
                 f.write_str("the operating system could not provide random bytes")
             }

@@ -208,6 +208,42 @@ fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Error> {
     })
 }
 
+/// Writes `contents` to `path` atomically, as keyseal writes its own files: a temporary file
+/// in the same directory, written and `fsync`ed, then moved into place and the directory
+/// `fsync`ed. Readers (a web server publishing the file, an edge reloading it) see the old
+/// contents or the new, never a mix; on any error the old file is untouched and no
+/// temporary file is left. Mode 0644 less the umask, for public data such as signed
+/// revocation lists; secret keys have their own savers, with mode 0600.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use keyseal::{Error, SaveMode, write_file_atomically};
+///
+/// let dir = std::env::temp_dir().join(format!("keyseal-doc-write-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("revoked.bin");
+/// write_file_atomically(&path, b"first", SaveMode::CreateNew)?;
+/// write_file_atomically(&path, b"second", SaveMode::Replace)?;
+/// assert_eq!(std::fs::read(&path)?, b"second");
+/// assert!(matches!(
+///     write_file_atomically(&path, b"third", SaveMode::CreateNew),
+///     Err(Error::KeyFileExists { .. })
+/// ));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::KeyFileExists`] if the file exists and `mode` is [`SaveMode::CreateNew`];
+/// [`Error::Io`] if the file cannot be written.
+pub fn write_file_atomically(
+    path: impl AsRef<Path>,
+    contents: &[u8],
+    mode: SaveMode,
+) -> Result<(), Error> {
+    write_atomically(path.as_ref(), contents, mode, 0o644, false)
+}
+
 impl SigningKey {
     /// Saves the key to `path` as PKCS#8 PEM (what `openssl genpkey` writes), atomically and
     /// with mode 0600.
@@ -244,6 +280,21 @@ impl SigningKey {
             0o600,
             true,
         )
+    }
+
+    /// Saves the key to `path` in the compact text form ([`SigningKey::to_text`], with a
+    /// final newline), atomically and with mode 0600. [`SigningKey::load_file`] reads it back.
+    ///
+    /// # Errors
+    /// [`Error::KeyFileExists`] if the file exists and `mode` is [`SaveMode::CreateNew`];
+    /// [`Error::Io`] if the file cannot be written.
+    pub fn save_text_file(&self, path: impl AsRef<Path>, mode: SaveMode) -> Result<(), Error> {
+        let text = self.to_text();
+        let secret = text.expose_secret();
+        let mut contents = Zeroizing::new(Vec::with_capacity(secret.len() + 1));
+        contents.extend_from_slice(secret.as_bytes());
+        contents.push(b'\n');
+        write_atomically(path.as_ref(), &contents, mode, 0o600, true)
     }
 
     /// Loads a secret key file: PKCS#8 PEM (as written by [`SigningKey::save_pem_file`] or

@@ -47,7 +47,8 @@
 //! - `std` (default): system clock, OS randomness, `Issuer::issue`. Without it the crate is
 //!   `no_std` + `alloc`: verification works with [`Verifier::verify_at`] or a [`Clock`], and
 //!   issuing with [`Issuer::issue_with_rng`]. Also key files ([`SigningKey::save_pem_file`],
-//!   [`SigningKey::load_file`]).
+//!   [`SigningKey::save_text_file`], [`SigningKey::load_file`]) and
+//!   [`write_file_atomically`] for other published files such as revocation lists.
 //! - `json` (default): keyring documents ([`Keyring::from_json`], [`Keyring::to_json`]) and
 //!   JWK ([`PublicKey::from_jwk`]). Works without `std`, so `no_std` edges can load keyring
 //!   documents.
@@ -104,7 +105,7 @@ pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem
 pub use issuer::{IssuedKey, Issuer};
 pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};
 #[cfg(feature = "std")]
-pub use keyfile::SaveMode;
+pub use keyfile::{SaveMode, write_file_atomically};
 pub use keyring::{KeyEntry, KeyState, Keyring};
 #[cfg(feature = "json")]
 pub use keyring_doc::KEYRING_DOCUMENT_VERSION;

@@ -1,7 +1,10 @@
 //! Points in time as keyseal stores them, and the clock a verifier reads.
 
 use core::fmt;
+use core::str::FromStr;
 use core::time::Duration;
+
+use crate::error::Error;
 
 /// A point in time: whole seconds since the Unix epoch, UTC.
 ///
@@ -115,6 +118,64 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, UTC, whole seconds) within the range of
+/// [`Timestamp`].
+pub(crate) fn parse_utc(s: &str) -> Option<Timestamp> {
+    let b = s.as_bytes();
+    if b.len() != 20 {
+        return None;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let ok = match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        };
+        if !ok {
+            return None;
+        }
+    }
+    let num = |r: core::ops::Range<usize>| s.get(r)?.parse::<u16>().ok();
+    let date = time::Date::from_calendar_date(
+        i32::from(num(0..4)?),
+        time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?,
+        u8::try_from(num(8..10)?).ok()?,
+    )
+    .ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(num(11..13)?).ok()?,
+        u8::try_from(num(14..16)?).ok()?,
+        u8::try_from(num(17..19)?).ok()?,
+    )
+    .ok()?;
+    Timestamp::from_offset_date_time(time::PrimitiveDateTime::new(date, clock).assume_utc())
+}
+
+/// Parses RFC 3339 in UTC with whole seconds, exactly as `Display` writes it
+/// (`2026-11-26T06:07:10Z`), within [`Timestamp::MIN`]..=[`Timestamp::MAX`]. Offsets other
+/// than `Z`, fractional seconds and lowercase separators are refused, so every accepted
+/// string names one instant in one spelling.
+///
+/// ```
+/// # fn main() -> Result<(), keyseal::Error> {
+/// use keyseal::Timestamp;
+///
+/// let t: Timestamp = "2026-11-18T11:06:40Z".parse()?;
+/// assert_eq!(t.as_unix(), 1_795_000_000);
+/// assert_eq!(t.to_string(), "2026-11-18T11:06:40Z");
+/// assert!("2026-11-18T11:06:40+01:00".parse::<Timestamp>().is_err());
+/// # Ok(()) }
+/// ```
+impl FromStr for Timestamp {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Timestamp, Error> {
+        parse_utc(s).ok_or(Error::InvalidTimestamp)
+    }
+}
+
 /// Where a verifier or issuer reads the current time.
 ///
 /// Inject your own for tests, or for platforms without a system clock (`no_std`, some wasm
@@ -173,6 +234,63 @@ mod tests {
         assert_eq!(
             Timestamp::MIN.saturating_sub(Duration::from_secs(9)),
             Timestamp::MIN
+        );
+    }
+
+    #[test]
+    fn utc_times() {
+        let t = |s| parse_utc(s).map(Timestamp::as_unix);
+        assert_eq!(t("1970-01-01T00:00:01Z"), Some(1));
+        assert_eq!(t("2026-11-18T11:06:40Z"), Some(1_795_000_000));
+        assert_eq!(t("9999-12-31T23:59:59Z"), Some(Timestamp::MAX.as_unix()));
+        assert_eq!(t("2024-02-29T00:00:00Z"), Some(1_709_164_800));
+        for bad in [
+            "1970-01-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-01T00:00:00Z",
+            "2026-01-32T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:60:00Z",
+            "2026-01-01T00:00:60Z",
+            "2026-01-01t00:00:00Z",
+            "2026-01-01T00:00:00z",
+            "2026-01-01T00:00:00+00:00",
+            "2026-01-01T00:00:00.5Z",
+            "2026-01-01 00:00:00Z",
+            "+026-01-01T00:00:00Z",
+            "２026-01-01T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_roundtrip_through_display() {
+        for secs in [
+            1,
+            86_399,
+            951_782_400,
+            1_795_000_000,
+            Timestamp::MAX.as_unix(),
+        ] {
+            let ts = Timestamp::from_unix(secs).unwrap();
+            assert_eq!(parse_utc(&ts.to_string()), Some(ts));
+        }
+    }
+
+    #[test]
+    fn from_str_reports_an_error() {
+        assert_eq!(
+            "2026-01-01T00:00:00Z"
+                .parse::<Timestamp>()
+                .map(Timestamp::as_unix),
+            Ok(1_767_225_600)
+        );
+        assert_eq!(
+            "2026-01-01".parse::<Timestamp>(),
+            Err(Error::InvalidTimestamp)
         );
     }
 }

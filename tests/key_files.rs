@@ -226,3 +226,52 @@ fn public_key_and_keyring_files() {
     assert_eq!(Keyring::load_json_file(&doc).unwrap(), ring);
     assert_eq!(listing(dir.path()), ["keyring.json", "signing.pub.pem"]);
 }
+
+#[test]
+fn compact_text_key_file_is_0600_and_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("signing.key");
+    key(4).save_text_file(&path, SaveMode::CreateNew).unwrap();
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        format!("{}\n", key(4).to_text().expose_secret())
+    );
+    assert_eq!(
+        SigningKey::load_file(&path).unwrap().key_id(),
+        key(4).key_id()
+    );
+    let before = fs::read(&path).unwrap();
+    assert!(matches!(
+        key(5).save_text_file(&path, SaveMode::CreateNew),
+        Err(Error::KeyFileExists { .. })
+    ));
+    assert_eq!(fs::read(&path).unwrap(), before);
+    assert_eq!(listing(dir.path()), ["signing.key"]);
+}
+
+#[test]
+fn atomic_write_replaces_whole_files_and_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("revoked.bin");
+    keyseal::write_file_atomically(&path, b"one", SaveMode::CreateNew).unwrap();
+    assert!(matches!(
+        keyseal::write_file_atomically(&path, b"two", SaveMode::CreateNew),
+        Err(Error::KeyFileExists { .. })
+    ));
+    assert_eq!(fs::read(&path).unwrap(), b"one");
+    keyseal::write_file_atomically(&path, b"three", SaveMode::Replace).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"three");
+    assert_eq!(mode(&path) & 0o600, 0o600);
+
+    // Replacing a directory fails at the rename and removes the temporary file.
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    fs::write(sub.join("inside"), "x").unwrap();
+    assert!(matches!(
+        keyseal::write_file_atomically(&sub, b"five", SaveMode::Replace),
+        Err(Error::Io { .. })
+    ));
+    let names = listing(dir.path());
+    assert!(names == ["revoked.bin", "sub"], "{names:?}");
+}
