@@ -52,6 +52,8 @@
 //! - `json` (default): keyring documents ([`Keyring::from_json`], [`Keyring::to_json`]) and
 //!   JWK ([`PublicKey::from_jwk`]). Works without `std`, so `no_std` edges can load keyring
 //!   documents.
+//! - `cli`: builds the `keyseal` command-line tool (`cargo install --path . --features cli`);
+//!   it adds nothing to the library.
 //!
 //! Key material moves between keyseal and other tools as PKCS#8 and SubjectPublicKeyInfo
 //! PEM/DER (byte for byte what OpenSSL writes), JWK, and compact text forms
