@@ -1380,9 +1380,7 @@ fn every_command_has_help_with_an_example() {
         args.push("--help");
         let out = f.run(&args).code(0).stderr(predicate::str::is_empty());
         let text = stdout(&out);
-        if command != ["keyring"] {
-            assert!(text.contains("  keyseal "), "{command:?}: no example");
-        }
+        assert!(text.contains("  keyseal "), "{command:?}: no example");
     }
     f.run(&["--help"])
         .stdout(predicate::str::contains("  17  revoked"));

@@ -52,7 +52,15 @@ Example:
   keyseal keygen --out signing.key --format text --public-out signing.pub")]
     Keygen(KeygenArgs),
     /// Create and change keyring documents: the public keys edges trust.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Example (rotating a signing key; see the README):
+  keyseal keyring add keyring.json --key signing-2026-06.pem     # verify-only, publish
+  keyseal keyring promote keyring.json <new kid>                 # once every edge has it
+  keyseal keyring retire keyring.json <old kid>                  # once its keys expired
+  keyseal keyring list keyring.json"
+    )]
     Keyring(KeyringCommand),
     /// Issue an API key; only the key is printed on standard output.
     #[command(after_help = "\

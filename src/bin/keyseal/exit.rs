@@ -135,7 +135,7 @@ Exit status:
    2  usage: invalid command line or option value
    3  I/O: a file or standard input/output could not be read or written
    4  invalid input: keyring document, key file or revocation list refused
-   5  refused: would replace a file, key file open to others, impossible keyring change
+   5  refused: would replace a file or lose entries, key file open to others, impossible change
   10  malformed key (not a keyseal key, checksum mismatch, unsupported version)
   11  wrong prefix (the key belongs to another issuer prefix)
   12  unknown signing key (not in the keyring)
