@@ -1123,6 +1123,14 @@ fn scan_tree(f: &Fixture) -> Vec<String> {
     let second = live_key("app_second");
     let secret = signing(1).to_text().expose_secret().to_string();
     let ignored = live_key("app_ignored");
+    let later = Issuer::new(Prefix::new(PREFIX).unwrap(), signing(1))
+        .issue(
+            NewKey::for_app("app_later")
+                .not_before(now().saturating_add(DAY))
+                .expires_in(30 * DAY),
+        )
+        .unwrap()
+        .into_string();
 
     f.write("revoked.txt", &revoked);
     f.revoke(&["--create", "--api-keys-from", "revoked.txt"])
@@ -1141,12 +1149,13 @@ fn scan_tree(f: &Fixture) -> Vec<String> {
     );
     f.write("tree/d.txt", &format!("{lookalike}\n"));
     f.write("tree/e.csv", &format!("{live},{second}\n"));
+    f.write("tree/f.yaml", &format!("key: {later}\n"));
     f.write("tree/signing.env", &format!("SIGNING_KEY={secret}\n"));
     f.write("tree/.gitignore", "ignored/\n");
     f.write("tree/ignored/f.txt", &ignored);
     f.write("tree/.git/config", &live);
     vec![
-        live, expired, revoked, forged, unknown, lookalike, second, secret, ignored,
+        live, expired, revoked, forged, unknown, lookalike, second, secret, ignored, later,
     ]
 }
 
@@ -1200,10 +1209,11 @@ fn scan_finds_exactly_the_right_keys() {
             finding("tree/c.json", 1, 8 + forged_len + 9, "unknown-signer"),
             finding("tree/e.csv", 1, 1, "live"),
             finding("tree/e.csv", 1, live_len + 2, "live"),
+            finding("tree/f.yaml", 1, 6, "not-yet-valid"),
             finding("tree/signing.env", 1, 13, "secret-key"),
         ]
     );
-    assert_eq!(v["failing"], 4);
+    assert_eq!(v["failing"], 5);
     let live = &v["findings"][1];
     assert_eq!(live["app_id"], "app_live");
     assert_eq!(live["key_id"], signing(1).key_id().to_string());
@@ -1215,7 +1225,7 @@ fn scan_finds_exactly_the_right_keys() {
         .unwrap()
         .token_id();
     assert_eq!(live["token_id"], token.to_string());
-    let secret = &v["findings"][7];
+    let secret = &v["findings"][8];
     assert_eq!(secret["kind"], "secret_key");
     assert_eq!(secret["key_id"], signing(1).key_id().to_string());
     assert!(
@@ -1240,7 +1250,7 @@ fn scan_finds_exactly_the_right_keys() {
         .code(1);
     let text = stdout(&out);
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert_eq!(text.lines().count(), 8, "{text}");
+    assert_eq!(text.lines().count(), 9, "{text}");
     let redacted = format!("{}…{}", &keys[0][..14], &keys[0][keys[0].len() - 4..]);
     assert!(
         text.contains(&format!(
@@ -1264,7 +1274,7 @@ fn scan_finds_exactly_the_right_keys() {
             }
         }
     }
-    assert!(err.contains("scanned 8 files: 8 keys found (1 secret-key, 3 live, 1 expired, 1 revoked, 1 forged, 1 unknown-signer)"), "{err}");
+    assert!(err.contains("scanned 9 files: 9 keys found (1 secret-key, 3 live, 1 not-yet-valid, 1 expired, 1 revoked, 1 forged, 1 unknown-signer)"), "{err}");
     // Piped: no progress line.
     assert!(!err.contains("scanning"), "{err}");
 }
