@@ -47,6 +47,9 @@
 //! - `std` (default): system clock, OS randomness, `Issuer::issue`. Without it the crate is
 //!   `no_std` + `alloc`: verification works with [`Verifier::verify_at`] or a [`Clock`], and
 //!   issuing with [`Issuer::issue_with_rng`].
+//! - `batch`: [`Verifier::verify_batch`] and [`verify_strict_batch`] check many keys with one
+//!   multi-scalar multiplication, about twice as fast per key, with the same results as one by
+//!   one. Works without `std`.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -55,6 +58,8 @@ extern crate alloc;
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+#[cfg(feature = "batch")]
+mod batch;
 mod claims;
 mod error;
 mod issuer;
@@ -65,6 +70,8 @@ mod token;
 mod verifier;
 mod wire;
 
+#[cfg(feature = "batch")]
+pub use batch::{BatchItem, verify_strict_batch};
 pub use claims::{
     Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
     MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,

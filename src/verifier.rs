@@ -172,14 +172,18 @@ impl Verifier {
     /// # Errors
     /// Any verification failure; see [`Verifier::verify_at`].
     pub fn verify(&self, text: &str) -> Result<VerifiedKey, Error> {
-        let now = match &self.clock {
-            Some(c) => c.now(),
+        self.verify_at(text, self.now()?)
+    }
+
+    /// The time from the clock, or the system clock when there is none.
+    pub(crate) fn now(&self) -> Result<Timestamp, Error> {
+        match &self.clock {
+            Some(c) => Ok(c.now()),
             #[cfg(feature = "std")]
-            None => Timestamp::now(),
+            None => Ok(Timestamp::now()),
             #[cfg(not(feature = "std"))]
-            None => return Err(Error::NoClock),
-        };
-        self.verify_at(text, now)
+            None => Err(Error::NoClock),
+        }
     }
 
     /// Verifies `text` as of `now`, in this order: length, prefix, base64url, checksum,
