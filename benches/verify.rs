@@ -1,2 +1,534 @@
-//! Benchmarks (filled in below).
-fn main() {}
+//! keyseal against bare ed25519-dalek on the standard workload (issue, verify, reject a
+//! tampered key), how verification scales with scopes and keyring size, batch against
+//! one-by-one verification (feature `batch`), and one thread against two.
+//!
+//! ```text
+//! cargo bench --bench verify --all-features              # criterion, then the ratio table
+//! cargo bench --bench verify --all-features -- ratios    # the ratio table alone (~1 min)
+//! ```
+//!
+//! Criterion gives absolute times. The ratio table is what the targets are about: each pair
+//! is timed in alternating chunks (A, B, B, A, ...) so that machine load hits both sides
+//! alike, at several stack depths (the ed25519-dalek AVX2 path moves 10–30% with stack
+//! placement), and the median of all rounds is printed with its range.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use ed25519_dalek::{Signature, Signer};
+use keyseal::{Issuer, KeyState, Keyring, NewKey, Prefix, SigningKey, Timestamp, Verifier};
+
+const PREFIX: &str = "acme_live";
+const APP_ID: &str = "app_7f3k9x2m";
+const SCOPES: [&str; 3] = ["orders:read", "orders:write", "customers:read"];
+const LIFETIME: Duration = Duration::from_secs(90 * 86_400);
+/// `"keyseal/key" 0x00 len(prefix) prefix`, the head of every signed message (FORMAT.md).
+const MESSAGE_CONTEXT: &[u8] = b"keyseal/key\0";
+
+/// The standard workload: one signing key in the keyring, one issued key, and the same
+/// signed message and signature as bare ed25519-dalek values.
+struct Workload {
+    issuer: Issuer,
+    verifier: Verifier,
+    now: Timestamp,
+    key: String,
+    tampered: String,
+    dalek_signing: ed25519_dalek::SigningKey,
+    dalek_verifying: ed25519_dalek::VerifyingKey,
+    message: Vec<u8>,
+    signature: Signature,
+    tampered_signature: Signature,
+}
+
+fn signing_key(n: u32) -> SigningKey {
+    let mut seed = [0x5e; 32];
+    seed[..4].copy_from_slice(&n.to_le_bytes());
+    SigningKey::from_seed(&seed).unwrap()
+}
+
+fn standard_request() -> NewKey {
+    NewKey::for_app(APP_ID).scopes(SCOPES).expires_in(LIFETIME)
+}
+
+/// Splits key text into the signed message, the signature and the checksum (FORMAT.md:
+/// `bytes = version key_id payload signature(64) crc32(4)`).
+fn signed_parts(text: &str) -> (Vec<u8>, [u8; 64]) {
+    let body = text
+        .strip_prefix(PREFIX)
+        .unwrap()
+        .strip_prefix('_')
+        .unwrap();
+    let bytes = Base64UrlUnpadded::decode_vec(body).unwrap();
+    let (signed, rest) = bytes.split_at(bytes.len() - 68);
+    let mut message = MESSAGE_CONTEXT.to_vec();
+    message.push(PREFIX.len() as u8);
+    message.extend_from_slice(PREFIX.as_bytes());
+    message.extend_from_slice(signed);
+    (message, rest[..64].try_into().unwrap())
+}
+
+/// The key text with signature byte `i` flipped in its lowest bit and the checksum fixed,
+/// so that the change reaches the signature check.
+fn flip_signature_bit(text: &str, i: usize) -> String {
+    let body = text
+        .strip_prefix(PREFIX)
+        .unwrap()
+        .strip_prefix('_')
+        .unwrap();
+    let mut bytes = Base64UrlUnpadded::decode_vec(body).unwrap();
+    let n = bytes.len();
+    bytes[n - 68 + i] ^= 1;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(PREFIX.as_bytes());
+    crc.update(b"_");
+    crc.update(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.finalize().to_be_bytes());
+    format!("{PREFIX}_{}", Base64UrlUnpadded::encode_string(&bytes))
+}
+
+impl Workload {
+    fn new() -> Workload {
+        Workload::with_keyring_size(1)
+    }
+
+    /// A keyring of `n` keys; the signing key is the middle one.
+    fn with_keyring_size(n: u32) -> Workload {
+        let prefix = Prefix::new(PREFIX).unwrap();
+        let mut keyring = Keyring::new();
+        for i in 0..n {
+            keyring
+                .add(signing_key(i).public_key(), KeyState::VerifyOnly)
+                .unwrap();
+        }
+        let signer = signing_key(n / 2);
+        let seed = signer.to_seed();
+        keyring.promote(signer.key_id()).unwrap();
+        let issuer = Issuer::new(prefix.clone(), signer);
+        let verifier = Verifier::new(prefix, keyring);
+        let now = Timestamp::now();
+        let key = issuer
+            .issue_at(standard_request(), now)
+            .unwrap()
+            .into_string();
+        // Byte 32 is the low byte of s: s stays canonical and the full equation runs.
+        let tampered = flip_signature_bit(&key, 32);
+        let (message, signature) = signed_parts(&key);
+        let (_, tampered_signature) = signed_parts(&tampered);
+        let dalek_signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let dalek_verifying = dalek_signing.verifying_key();
+        Workload {
+            issuer,
+            verifier,
+            now,
+            key,
+            tampered,
+            dalek_signing,
+            dalek_verifying,
+            message,
+            signature: Signature::from_bytes(&signature),
+            tampered_signature: Signature::from_bytes(&tampered_signature),
+        }
+    }
+
+    fn keyseal_issue(&self) -> String {
+        self.issuer
+            .issue_at(standard_request(), self.now)
+            .unwrap()
+            .into_string()
+    }
+
+    fn bare_sign(&self) -> Signature {
+        self.dalek_signing.sign(&self.message)
+    }
+
+    /// Parse, signature, expiry and scope check.
+    fn keyseal_verify(&self, text: &str) -> bool {
+        self.verifier
+            .verify_at(text, self.now)
+            .and_then(|k| k.require_scope("orders:read"))
+            .is_ok()
+    }
+
+    fn bare_verify(&self, signature: &Signature) -> bool {
+        self.dalek_verifying
+            .verify_strict(&self.message, signature)
+            .is_ok()
+    }
+}
+
+/// A key with `n` scopes, `orders:read` among them, and a verifier for it.
+fn with_scopes(n: usize) -> (Verifier, String, Timestamp) {
+    let w = Workload::new();
+    let mut scopes = vec![String::from("orders:read")];
+    scopes.extend((1..n).map(|i| format!("resource{i:02}:read")));
+    let key = w
+        .issuer
+        .issue_at(
+            NewKey::for_app(APP_ID).scopes(scopes).expires_in(LIFETIME),
+            w.now,
+        )
+        .unwrap()
+        .into_string();
+    (w.verifier, key, w.now)
+}
+
+/// 64 keys of the standard workload from one signer, for batch verification.
+fn batch_keys(w: &Workload, n: usize) -> Vec<String> {
+    (0..n).map(|_| w.keyseal_issue()).collect()
+}
+
+fn verify_each(w: &Workload, texts: &[&str]) -> usize {
+    texts.iter().filter(|t| w.keyseal_verify(t)).count()
+}
+
+#[cfg(feature = "batch")]
+fn verify_batch(w: &Workload, texts: &[&str]) -> usize {
+    w.verifier
+        .verify_batch_at(texts, w.now)
+        .into_iter()
+        .filter(|r| r.as_ref().is_ok_and(|k| k.has_scope("orders:read")))
+        .count()
+}
+
+/// Verifies `texts` on `threads` threads sharing one verifier, each taking its share.
+fn verify_on_threads(w: &Workload, texts: &[&str], threads: usize) -> usize {
+    let share = texts.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = texts
+            .chunks(share)
+            .map(|chunk| s.spawn(move || verify_each(w, chunk)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Criterion: absolute times
+// ---------------------------------------------------------------------------------------
+
+fn criterion_benches(c: &mut Criterion) {
+    let w = Workload::new();
+    assert!(w.keyseal_verify(&w.key) && w.bare_verify(&w.signature));
+    assert!(!w.keyseal_verify(&w.tampered) && !w.bare_verify(&w.tampered_signature));
+
+    let mut g = c.benchmark_group("issue");
+    g.bench_function("keyseal", |b| b.iter(|| w.keyseal_issue()));
+    g.bench_function("bare_sign", |b| b.iter(|| w.bare_sign()));
+    g.finish();
+
+    let mut g = c.benchmark_group("verify");
+    g.bench_function("keyseal", |b| {
+        b.iter(|| w.keyseal_verify(black_box(&w.key)))
+    });
+    g.bench_function("bare_verify_strict", |b| {
+        b.iter(|| w.bare_verify(black_box(&w.signature)));
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("reject_tampered");
+    g.bench_function("keyseal", |b| {
+        b.iter(|| w.keyseal_verify(black_box(&w.tampered)));
+    });
+    g.bench_function("bare_verify_strict", |b| {
+        b.iter(|| w.bare_verify(black_box(&w.tampered_signature)));
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("verify_scopes");
+    for n in [1, 2, 4, 8, 16, 32] {
+        let (verifier, key, now) = with_scopes(n);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &key, |b, key| {
+            b.iter(|| {
+                verifier
+                    .verify_at(black_box(key), now)
+                    .and_then(|k| k.require_scope("orders:read"))
+                    .is_ok()
+            });
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("verify_keyring");
+    for n in [1, 10, 100, 1000] {
+        let w = Workload::with_keyring_size(n);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &w.key, |b, key| {
+            b.iter(|| w.keyseal_verify(black_box(key)));
+        });
+    }
+    g.finish();
+
+    let keys = batch_keys(&w, 64);
+    let texts: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut g = c.benchmark_group("verify_64_keys");
+    g.throughput(Throughput::Elements(64));
+    g.bench_function("one_by_one", |b| {
+        b.iter(|| verify_each(&w, black_box(&texts)))
+    });
+    #[cfg(feature = "batch")]
+    g.bench_function("batch", |b| b.iter(|| verify_batch(&w, black_box(&texts))));
+    g.finish();
+
+    let keys = batch_keys(&w, 200);
+    let texts: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut g = c.benchmark_group("verify_200_keys_threads");
+    g.throughput(Throughput::Elements(200));
+    for threads in [1, 2] {
+        g.bench_with_input(BenchmarkId::from_parameter(threads), &threads, |b, &t| {
+            b.iter(|| verify_on_threads(&w, black_box(&texts), t));
+        });
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// Ratio table: interleaved rounds at several stack depths
+// ---------------------------------------------------------------------------------------
+
+/// Stack depths the pairs are timed at.
+const DEPTHS: [usize; 4] = [0, 1, 3, 7];
+/// Alternating A/B rounds per depth.
+const ROUNDS: usize = 8;
+/// Target time of one timed chunk.
+const CHUNK: Duration = Duration::from_millis(15);
+
+/// Runs `f` below `depth` extra stack frames of 96 bytes each, so that its locals land at
+/// another stack offset.
+#[inline(never)]
+fn at_depth(depth: usize, f: &mut dyn FnMut() -> Duration) -> Duration {
+    let pad = black_box([0u8; 96]);
+    if depth == 0 {
+        return f();
+    }
+    let d = at_depth(depth - 1, f);
+    black_box(pad);
+    d
+}
+
+/// Nanoseconds per call of `f`, over `n` calls at `depth`.
+fn time_chunk(depth: usize, n: u32, f: &mut dyn FnMut()) -> f64 {
+    let elapsed = at_depth(depth, &mut || {
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        start.elapsed()
+    });
+    elapsed.as_nanos() as f64 / f64::from(n)
+}
+
+/// How many calls of `f` fill one chunk.
+fn calibrate(f: &mut dyn FnMut()) -> u32 {
+    let mut n = 1u32;
+    loop {
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        let t = start.elapsed();
+        if t >= CHUNK / 4 || n >= 1 << 20 {
+            let per_call = t.as_nanos().max(1) as f64 / f64::from(n);
+            return ((CHUNK.as_nanos() as f64 / per_call).ceil() as u32).max(1);
+        }
+        n *= 2;
+    }
+}
+
+struct Ratio {
+    median: f64,
+    min: f64,
+    max: f64,
+    per_depth: Vec<f64>,
+    a_ns: f64,
+    b_ns: f64,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The ratio time(a) / time(b), from interleaved rounds at every depth.
+fn ratio(a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> Ratio {
+    let na = calibrate(a);
+    let nb = calibrate(b);
+    let mut all = Vec::new();
+    let mut per_depth = Vec::new();
+    let (mut a_all, mut b_all) = (Vec::new(), Vec::new());
+    for &depth in &DEPTHS {
+        let mut here = Vec::new();
+        for round in 0..ROUNDS {
+            let (ta, tb) = if round % 2 == 0 {
+                let ta = time_chunk(depth, na, a);
+                (ta, time_chunk(depth, nb, b))
+            } else {
+                let tb = time_chunk(depth, nb, b);
+                (time_chunk(depth, na, a), tb)
+            };
+            here.push(ta / tb);
+            a_all.push(ta);
+            b_all.push(tb);
+        }
+        all.extend_from_slice(&here);
+        per_depth.push(median(&mut here));
+    }
+    Ratio {
+        median: median(&mut all),
+        min: all.iter().copied().fold(f64::INFINITY, f64::min),
+        max: all.iter().copied().fold(0.0, f64::max),
+        per_depth,
+        a_ns: median(&mut a_all),
+        b_ns: median(&mut b_all),
+    }
+}
+
+fn print_row(what: &str, target: &str, r: &Ratio) {
+    let depths: Vec<String> = r.per_depth.iter().map(|x| format!("{x:.3}")).collect();
+    println!(
+        "{what:<46} {:>6.3}  {target:<8} [{:.3}–{:.3}]  by depth {}  ({:.1} µs / {:.1} µs)",
+        r.median,
+        r.min,
+        r.max,
+        depths.join(" "),
+        r.a_ns / 1e3,
+        r.b_ns / 1e3,
+    );
+}
+
+fn ratio_table() {
+    let w = Workload::new();
+    println!();
+    println!(
+        "keyseal ratios: median of {} alternating rounds at stack depths {DEPTHS:?} \
+         [min–max]; times are medians per call",
+        ROUNDS * DEPTHS.len()
+    );
+    println!(
+        "{:<46} {:>6}  {:<8}",
+        "comparison (A / B)", "ratio", "target"
+    );
+
+    let r = ratio(
+        &mut || {
+            black_box(w.keyseal_verify(black_box(&w.key)));
+        },
+        &mut || {
+            black_box(w.bare_verify(black_box(&w.signature)));
+        },
+    );
+    print_row("verify: keyseal / bare verify_strict", "<= 1.03", &r);
+
+    let r = ratio(
+        &mut || {
+            black_box(w.keyseal_issue());
+        },
+        &mut || {
+            black_box(w.bare_sign());
+        },
+    );
+    print_row("issue: keyseal / bare sign", "<= 1.05", &r);
+
+    let r = ratio(
+        &mut || {
+            black_box(w.keyseal_verify(black_box(&w.tampered)));
+        },
+        &mut || {
+            black_box(w.bare_verify(black_box(&w.tampered_signature)));
+        },
+    );
+    print_row("reject tampered: keyseal / bare verify_strict", "", &r);
+
+    let (v1, k1, now) = with_scopes(1);
+    let (v32, k32, _) = with_scopes(32);
+    let verify_scoped = |v: &Verifier, k: &str| {
+        black_box(
+            v.verify_at(black_box(k), now)
+                .and_then(|k| k.require_scope("orders:read"))
+                .is_ok(),
+        );
+    };
+    let r = ratio(&mut || verify_scoped(&v32, &k32), &mut || {
+        verify_scoped(&v1, &k1);
+    });
+    print_row("scopes: verify 32 scopes / 1 scope", "flat", &r);
+
+    let big = Workload::with_keyring_size(1000);
+    let r = ratio(
+        &mut || {
+            black_box(big.keyseal_verify(black_box(&big.key)));
+        },
+        &mut || {
+            black_box(w.keyseal_verify(black_box(&w.key)));
+        },
+    );
+    print_row("keyring: verify 1000 keys / 1 key", "flat", &r);
+
+    #[cfg(feature = "batch")]
+    {
+        let keys = batch_keys(&w, 64);
+        let texts: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let r = ratio(
+            &mut || {
+                black_box(verify_each(&w, black_box(&texts)));
+            },
+            &mut || {
+                black_box(verify_batch(&w, black_box(&texts)));
+            },
+        );
+        print_row("batch speed-up: 64 one by one / batch of 64", ">= 1.8", &r);
+    }
+    #[cfg(not(feature = "batch"))]
+    println!("batch: not measured (run with --features batch)");
+
+    let keys = batch_keys(&w, 200);
+    let texts: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let r = ratio(
+        &mut || {
+            black_box(verify_on_threads(&w, black_box(&texts), 1));
+        },
+        &mut || {
+            black_box(verify_on_threads(&w, black_box(&texts), 2));
+        },
+    );
+    print_row(
+        "threads speed-up: 200 keys on 1 / on 2 threads",
+        ">= 1.8",
+        &r,
+    );
+    println!(
+        "(machine: {} hardware threads)",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let bench_mode = args.iter().any(|a| a == "--bench");
+    let ratios_only = args.iter().any(|a| a == "ratios");
+    let filtered = args.iter().any(|a| !a.starts_with('-'));
+    if !ratios_only {
+        let mut c = Criterion::default()
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args();
+        criterion_benches(&mut c);
+        c.final_summary();
+    }
+    // The table takes about a minute: only for `cargo bench` with no filter, or `ratios`.
+    if ratios_only || (bench_mode && !filtered) {
+        ratio_table();
+    }
+}
