@@ -29,7 +29,7 @@ use ed25519_dalek::{Signature, Signer};
 mod ratio;
 
 use keyseal::{Issuer, KeyState, Keyring, NewKey, Prefix, SigningKey, Timestamp, Verifier};
-use ratio::{DEPTHS, ROUNDS, print_row, ratio};
+use ratio::{Clock, print_header, print_row, ratio};
 
 const PREFIX: &str = "acme_live";
 const APP_ID: &str = "app_7f3k9x2m";
@@ -313,17 +313,10 @@ fn criterion_benches(c: &mut Criterion) {
 fn ratio_table() {
     let w = Workload::new();
     println!();
-    println!(
-        "keyseal ratios: median of {} alternating rounds at stack depths {DEPTHS:?} \
-         [min–max]; times are medians per call",
-        ROUNDS * DEPTHS.len()
-    );
-    println!(
-        "{:<46} {:>6}  {:<8}",
-        "comparison (A / B)", "ratio", "target"
-    );
+    print_header();
 
     let r = ratio(
+        Clock::ThreadCpu,
         &mut || {
             black_box(w.keyseal_verify(black_box(&w.key)));
         },
@@ -336,6 +329,7 @@ fn ratio_table() {
     // Everything keyseal does besides the signature (parse, checksum, decode, claims):
     // a steadier estimate of `verify ratio - 1` than the ratio itself on a busy machine.
     let r = ratio(
+        Clock::ThreadCpu,
         &mut || {
             black_box(parse_and_decode(black_box(&w.key)));
         },
@@ -350,6 +344,7 @@ fn ratio_table() {
     );
 
     let r = ratio(
+        Clock::ThreadCpu,
         &mut || {
             black_box(w.keyseal_issue());
         },
@@ -360,6 +355,7 @@ fn ratio_table() {
     print_row("issue: keyseal / bare sign", "<= 1.05", &r);
 
     let r = ratio(
+        Clock::ThreadCpu,
         &mut || {
             black_box(w.keyseal_verify(black_box(&w.tampered)));
         },
@@ -378,13 +374,18 @@ fn ratio_table() {
                 .is_ok(),
         );
     };
-    let r = ratio(&mut || verify_scoped(&v32, &k32), &mut || {
-        verify_scoped(&v1, &k1);
-    });
+    let r = ratio(
+        Clock::ThreadCpu,
+        &mut || verify_scoped(&v32, &k32),
+        &mut || {
+            verify_scoped(&v1, &k1);
+        },
+    );
     print_row("scopes: verify 32 scopes / 1 scope", "flat", &r);
 
     let big = Workload::with_keyring_size(1000);
     let r = ratio(
+        Clock::ThreadCpu,
         &mut || {
             black_box(big.keyseal_verify(black_box(&big.key)));
         },
@@ -399,6 +400,7 @@ fn ratio_table() {
         let keys = batch_keys(&w, 64);
         let texts: Vec<&str> = keys.iter().map(String::as_str).collect();
         let r = ratio(
+            Clock::ThreadCpu,
             &mut || {
                 black_box(verify_each(&w, black_box(&texts)));
             },
@@ -414,6 +416,7 @@ fn ratio_table() {
     let keys = batch_keys(&w, 200);
     let texts: Vec<&str> = keys.iter().map(String::as_str).collect();
     let r = ratio(
+        Clock::Wall,
         &mut || {
             black_box(verify_on_threads(&w, black_box(&texts), 1));
         },

@@ -4,10 +4,14 @@
 //! Each pair is timed in alternating chunks (A then B, then B then A, ...) so that changes in
 //! machine load hit both sides alike, below 0, 1, 3 and 7 extra stack frames (the
 //! ed25519-dalek AVX2 path moves 10-30% with stack placement), and the median ratio of all
-//! rounds is reported with its range.
+//! rounds is reported with its range. Single-threaded pairs are compared by the CPU time of
+//! the measuring thread, which time spent descheduled on a busy machine does not inflate;
+//! wall-clock ratios are printed beside them, and multi-threaded pairs use wall-clock time.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+use cpu_time::ThreadTime;
 
 /// Stack depths the pairs are timed at.
 pub(crate) const DEPTHS: [usize; 4] = [0, 1, 3, 7];
@@ -16,10 +20,19 @@ pub(crate) const ROUNDS: usize = 8;
 /// Target time of one timed chunk.
 const CHUNK: Duration = Duration::from_millis(15);
 
+/// Which clock a ratio is read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Clock {
+    /// CPU time of the measuring thread.
+    ThreadCpu,
+    /// Elapsed real time (for work spread over several threads).
+    Wall,
+}
+
 /// Runs `f` below `depth` extra stack frames of 96 bytes each, so that its locals land at
 /// another stack offset.
 #[inline(never)]
-fn at_depth(depth: usize, f: &mut dyn FnMut() -> Duration) -> Duration {
+fn at_depth(depth: usize, f: &mut dyn FnMut() -> (Duration, Duration)) -> (Duration, Duration) {
     let pad = black_box([0u8; 96]);
     if depth == 0 {
         return f();
@@ -29,16 +42,18 @@ fn at_depth(depth: usize, f: &mut dyn FnMut() -> Duration) -> Duration {
     d
 }
 
-/// Nanoseconds per call of `f`, over `n` calls at `depth`.
-fn time_chunk(depth: usize, n: u32, f: &mut dyn FnMut()) -> f64 {
-    let elapsed = at_depth(depth, &mut || {
-        let start = Instant::now();
+/// Nanoseconds per call of `f` over `n` calls at `depth`: (wall, thread CPU).
+fn time_chunk(depth: usize, n: u32, f: &mut dyn FnMut()) -> (f64, f64) {
+    let (wall, cpu) = at_depth(depth, &mut || {
+        let cpu = ThreadTime::now();
+        let wall = Instant::now();
         for _ in 0..n {
             f();
         }
-        start.elapsed()
+        (wall.elapsed(), cpu.elapsed())
     });
-    elapsed.as_nanos() as f64 / f64::from(n)
+    let per_call = |d: Duration| d.as_nanos() as f64 / f64::from(n);
+    (per_call(wall), per_call(cpu))
 }
 
 /// How many calls of `f` fill one chunk.
@@ -58,12 +73,14 @@ fn calibrate(f: &mut dyn FnMut()) -> u32 {
     }
 }
 
-/// The result of [`ratio`].
+/// The result of [`ratio`]: figures from the chosen clock, plus the wall-clock median.
 pub(crate) struct Ratio {
     pub(crate) median: f64,
     min: f64,
     max: f64,
     per_depth: Vec<f64>,
+    wall_median: f64,
+    clock: Clock,
     a_ns: f64,
     b_ns: f64,
 }
@@ -78,12 +95,12 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// The ratio time(a) / time(b), from interleaved rounds at every depth.
-pub(crate) fn ratio(a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> Ratio {
+/// The ratio time(a) / time(b) on `clock`, from interleaved rounds at every depth.
+pub(crate) fn ratio(clock: Clock, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> Ratio {
     let na = calibrate(a);
     let nb = calibrate(b);
-    let mut all = Vec::new();
-    let mut per_depth = Vec::new();
+    let pick = |t: (f64, f64)| if clock == Clock::Wall { t.0 } else { t.1 };
+    let (mut all, mut wall, mut per_depth) = (Vec::new(), Vec::new(), Vec::new());
     let (mut a_all, mut b_all) = (Vec::new(), Vec::new());
     for &depth in &DEPTHS {
         let mut here = Vec::new();
@@ -95,9 +112,10 @@ pub(crate) fn ratio(a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> Ratio {
                 let tb = time_chunk(depth, nb, b);
                 (time_chunk(depth, na, a), tb)
             };
-            here.push(ta / tb);
-            a_all.push(ta);
-            b_all.push(tb);
+            here.push(pick(ta) / pick(tb));
+            wall.push(ta.0 / tb.0);
+            a_all.push(pick(ta));
+            b_all.push(pick(tb));
         }
         all.extend_from_slice(&here);
         per_depth.push(median(&mut here));
@@ -107,19 +125,39 @@ pub(crate) fn ratio(a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> Ratio {
         min: all.iter().copied().fold(f64::INFINITY, f64::min),
         max: all.iter().copied().fold(0.0, f64::max),
         per_depth,
+        wall_median: median(&mut wall),
+        clock,
         a_ns: median(&mut a_all),
         b_ns: median(&mut b_all),
     }
 }
 
+/// Prints the header of a ratio table.
+pub(crate) fn print_header() {
+    println!(
+        "ratio: median of {} alternating rounds at stack depths {DEPTHS:?}, by thread CPU time \
+         (wall-clock median beside it); times are medians per call",
+        ROUNDS * DEPTHS.len()
+    );
+    println!(
+        "{:<48} {:>6}  {:<8} {:>6}  {:<15}  {:<27}  A / B",
+        "comparison (A / B)", "ratio", "target", "wall", "range", "by depth"
+    );
+}
+
 /// Prints one row of a ratio table.
 pub(crate) fn print_row(what: &str, target: &str, r: &Ratio) {
     let depths: Vec<String> = r.per_depth.iter().map(|x| format!("{x:.3}")).collect();
+    let clock = if r.clock == Clock::Wall {
+        " (wall)"
+    } else {
+        ""
+    };
     println!(
-        "{what:<46} {:>6.3}  {target:<8} [{:.3}–{:.3}]  by depth {}  ({:.1} µs / {:.1} µs)",
+        "{what:<48} {:>6.3}  {target:<8} {:>6.3}  {:<15}  {:<27}  {:.1} µs / {:.1} µs{clock}",
         r.median,
-        r.min,
-        r.max,
+        r.wall_median,
+        format!("[{:.3}–{:.3}]", r.min, r.max),
         depths.join(" "),
         r.a_ns / 1e3,
         r.b_ns / 1e3,

@@ -24,7 +24,7 @@ use time::format_description::well_known::Rfc3339;
 #[path = "../../support/ratio.rs"]
 mod ratio;
 
-use ratio::{DEPTHS, ROUNDS, print_row, ratio};
+use ratio::{Clock, print_header, print_row, ratio};
 
 const PREFIX: &str = "acme_live";
 const APP_ID: &str = "app_7f3k9x2m";
@@ -461,15 +461,11 @@ fn criterion_benches(c: &mut Criterion, s: &Setup) {
 
 fn tables(s: &Setup) {
     println!();
-    println!(
-        "Ratios to bare ed25519-dalek: median of {} alternating rounds at stack depths \
-         {DEPTHS:?} [min-max]; times are medians per call",
-        ROUNDS * DEPTHS.len()
-    );
-    println!("{:<46} {:>6}", "comparison (A / B)", "ratio");
+    print_header();
     let mut rows = Vec::new();
     for (p, good, bad) in &s.peers {
         let v = ratio(
+            Clock::ThreadCpu,
             &mut || {
                 black_box(p.verify(black_box(good)));
             },
@@ -479,6 +475,7 @@ fn tables(s: &Setup) {
         );
         print_row(&format!("verify: {} / verify_strict", p.name()), "", &v);
         let r = ratio(
+            Clock::ThreadCpu,
             &mut || {
                 black_box(p.verify(black_box(bad)));
             },
@@ -488,6 +485,7 @@ fn tables(s: &Setup) {
         );
         print_row(&format!("reject: {} / verify_strict", p.name()), "", &r);
         let i = ratio(
+            Clock::ThreadCpu,
             &mut || {
                 black_box(p.issue());
             },
