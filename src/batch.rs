@@ -1,5 +1,6 @@
 //! Batch verification: many keys checked with one multi-scalar multiplication, with the
-//! same results as checking them one by one with `verify_strict`.
+//! results of checking them one by one with `verify_strict`, save one documented exception
+//! that only the holder of a signing key can produce (the last paragraph).
 //!
 //! # The equation
 //! A signature `(R, s)` by key `A` on message `M` passes `verify_strict` when `s < ℓ`, `R`
@@ -16,7 +17,7 @@
 //! randomness source is needed and the crate stays `no_std`. Signatures by the same key share
 //! one point in the sum, which is what makes a batch from a small keyring fast.
 //!
-//! # Why the results equal `verify_strict`
+//! # How the results match `verify_strict`
 //! The equation is weaker than `verify_strict` in two ways, and both are closed before an item
 //! enters the sum:
 //! - **Encodings.** Each item first gets every check `verify_strict` makes besides the
@@ -34,11 +35,15 @@
 //! failure comes from `verify_strict` itself. One bad signature among 64 costs about two clean
 //! batches; a batch of nothing but forgeries about 1.7 times one-by-one verification.
 //!
-//! The one case the equation cannot tell apart, at any cost below a full check per item: two
-//! or more signatures in one batch whose `R` carry small-order components that add up to zero.
-//! Only the holder of a signing key can make such signatures (they must satisfy the equation
-//! up to the small-order part), and `verify_strict` refuses each of them; a batch accepts them.
-//! keyseal's own [`Issuer`](crate::Issuer) never produces them.
+//! # The exception
+//! Two or more signatures in one batch whose `R` carry small-order components that add up to
+//! zero pass the batch together, although `verify_strict` refuses each of them. No choice of
+//! coefficients can see this (the small-order group has 8 elements, and one equation gives one
+//! relation between the components), and checking every `R` for such a component costs a
+//! scalar multiplication per item, about the saving of batching. Such signatures must satisfy
+//! the equation up to the small-order part, so only the holder of a signing key can make them;
+//! keyseal's own [`Issuer`](crate::Issuer) never does. The CCTV test in `tests/batch.rs` pins
+//! the vectors where this shows.
 
 use alloc::collections::BTreeMap;
 use alloc::vec;
@@ -75,8 +80,9 @@ pub struct BatchItem<'a> {
 }
 
 /// Checks many Ed25519 signatures at once. Element `i` of the result is what
-/// [`PublicKey::verify_strict`] returns for `items[i]` (see the module documentation for the
-/// equation and its one documented limit).
+/// [`PublicKey::verify_strict`] returns for `items[i]`, except that several signatures
+/// crafted by a signing-key holder with small-order components in `R` that cancel out are
+/// accepted together (see the module documentation of `src/batch.rs`).
 ///
 /// ```
 /// # fn main() -> Result<(), keyseal::Error> {
@@ -322,7 +328,8 @@ fn equation_holds(ready: &[Prepared], keys: &KeyTable, seed: &[u8; 64]) -> bool 
 impl Verifier {
     /// Verifies many keys now; element `i` of the result is what [`Verifier::verify`] returns
     /// for `texts[i]`, but the signatures are checked together: about twice the throughput at
-    /// 64 keys (`benches/verify.rs`).
+    /// 64 keys (`benches/verify.rs`). The one difference from verifying one by one is the
+    /// exception of [`verify_strict_batch`]: keys only a signing-key holder can craft.
     ///
     /// ```
     /// # fn main() -> Result<(), keyseal::Error> {

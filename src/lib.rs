@@ -48,8 +48,9 @@
 //!   `no_std` + `alloc`: verification works with [`Verifier::verify_at`] or a [`Clock`], and
 //!   issuing with [`Issuer::issue_with_rng`].
 //! - `batch`: [`Verifier::verify_batch`] and [`verify_strict_batch`] check many keys with one
-//!   multi-scalar multiplication, about twice as fast per key, with the same results as one by
-//!   one. Works without `std`.
+//!   multi-scalar multiplication, about twice as fast per key, with the results of one by one
+//!   (save signatures crafted by a signing-key holder, see [`verify_strict_batch`]). Works
+//!   without `std`.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
