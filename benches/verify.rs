@@ -222,6 +222,25 @@ fn verify_on_threads(w: &Workload, texts: &[&str], threads: usize) -> usize {
     })
 }
 
+/// A fixed amount of pure arithmetic (about 10 ms), split over `threads` threads.
+fn spin_on_threads(threads: u64) -> u64 {
+    let share = 20_000_000 / threads;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    (0..share).fold(t, |x, i| {
+                        black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i))
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .fold(0, |acc, h| acc ^ h.join().unwrap())
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // Criterion: absolute times
 // ---------------------------------------------------------------------------------------
@@ -445,8 +464,20 @@ fn ratio_table() {
         ">= 1.8",
         &r,
     );
+    // Control: what this machine gives two threads right now, on pure arithmetic.
+    let r = ratio(
+        Clock::Wall,
+        &mut || {
+            black_box(spin_on_threads(1));
+        },
+        &mut || {
+            black_box(spin_on_threads(2));
+        },
+    );
+    print_row("  control: arithmetic on 1 / on 2 threads", "~2", &r);
     println!(
-        "(machine: {} hardware threads)",
+        "(machine: {} hardware threads; if the control is well below 2, other processes hold \
+         the cores and the thread row says nothing about keyseal)",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
 }
