@@ -3,6 +3,7 @@
 use alloc::string::String;
 use core::fmt;
 
+use crate::revocation::{ListProblem, RevocationReason};
 use crate::{KeyId, Timestamp};
 
 /// Everything that can go wrong in keyseal.
@@ -72,6 +73,25 @@ pub enum Error {
     InvalidKeyState,
     /// The operating system could not provide random bytes.
     RandomnessUnavailable,
+    /// A revocation list, or an update to one, was refused.
+    RevocationList(ListProblem),
+    /// The key is revoked by the revocation list in force.
+    Revoked {
+        /// Which entry revoked it.
+        reason: RevocationReason,
+        /// The sequence number of the list that revoked it.
+        list_sequence: u64,
+    },
+    /// The revocation list in force is stale (past its stale-after time or the verifier's
+    /// maximum age), and the verifier fails closed: refresh the list.
+    RevocationListStale {
+        /// Since when the list is stale.
+        stale_since: Timestamp,
+        /// The stale list's sequence number.
+        list_sequence: u64,
+    },
+    /// The verifier requires a revocation list and none has been loaded.
+    NoRevocationList,
     /// No clock is available: `verify` and `issue` need one on `no_std`; use the `_at`
     /// variants or configure a [`Clock`](crate::Clock).
     NoClock,
@@ -187,6 +207,10 @@ impl Error {
             Error::InvalidTokenId => "invalid_token_id",
             Error::InvalidKeyState => "invalid_key_state",
             Error::RandomnessUnavailable => "randomness_unavailable",
+            Error::RevocationList(p) => p.code(),
+            Error::Revoked { .. } => "revoked",
+            Error::RevocationListStale { .. } => "revocation_list_stale",
+            Error::NoRevocationList => "no_revocation_list",
             Error::NoClock => "no_clock",
         }
     }
@@ -266,6 +290,21 @@ impl fmt::Display for Error {
             }
             Error::RandomnessUnavailable => {
                 f.write_str("the operating system could not provide random bytes")
+            }
+            Error::RevocationList(p) => write!(f, "revocation list refused: {p}"),
+            Error::Revoked {
+                reason,
+                list_sequence,
+            } => write!(f, "key is revoked: {reason} (revocation list {list_sequence})"),
+            Error::RevocationListStale {
+                stale_since,
+                list_sequence,
+            } => write!(
+                f,
+                "revocation list {list_sequence} has been stale since {stale_since}; refusing all keys until a newer list is loaded"
+            ),
+            Error::NoRevocationList => {
+                f.write_str("no revocation list loaded; refusing all keys until one is")
             }
             Error::NoClock => f.write_str("no clock configured; pass the time explicitly"),
         }
@@ -362,6 +401,12 @@ impl From<InvalidClaim> for Error {
 impl From<PublicKeyProblem> for Error {
     fn from(p: PublicKeyProblem) -> Self {
         Error::InvalidPublicKey(p)
+    }
+}
+
+impl From<ListProblem> for Error {
+    fn from(p: ListProblem) -> Self {
+        Error::RevocationList(p)
     }
 }
 

@@ -61,18 +61,30 @@ extern crate std;
 
 #[cfg(feature = "batch")]
 mod batch;
+#[cfg(feature = "cache")]
+mod cache;
 mod claims;
 mod error;
 mod issuer;
 mod keyring;
 mod keys;
+#[cfg(feature = "std")]
+mod live;
+mod revocation;
 mod timestamp;
 mod token;
 mod verifier;
 mod wire;
 
+/// The README's example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 #[cfg(feature = "batch")]
 pub use batch::{BatchItem, verify_strict_batch};
+#[cfg(feature = "cache")]
+pub use cache::CachedVerifier;
 pub use claims::{
     Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
     MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,
@@ -82,8 +94,15 @@ pub use issuer::{IssuedKey, Issuer};
 pub use keyring::{KeyEntry, KeyState, Keyring};
 pub use keys::{KEY_ID_LEN, KeyId, PublicKey, SigningKey};
 #[cfg(feature = "std")]
+pub use live::LiveVerifier;
+pub use revocation::{
+    LIST_VERSION, ListProblem, MAX_LIST_BYTES, MAX_REVOKED_APPS, MAX_REVOKED_SIGNERS,
+    MAX_REVOKED_TOKENS, RevocationList, RevocationListBuilder, RevocationReason, RevokedApp,
+    RevokedSigner, RevokedToken,
+};
+#[cfg(feature = "std")]
 pub use timestamp::SystemClock;
 pub use timestamp::{Clock, FixedClock, Timestamp};
 pub use token::{UntrustedKey, VerifiedKey};
-pub use verifier::{Verifier, VerifierOptions};
-pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, VERSION};
+pub use verifier::{MissingListPolicy, RevocationStatus, StalePolicy, Verifier, VerifierOptions};
+pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, SCANNER_REGEX, VERSION};

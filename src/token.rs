@@ -1,13 +1,14 @@
 //! The two faces of a received key: untrusted (parsed, not verified) and verified.
 
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
 use crate::claims::{self, Claims, TokenId, check_scope};
 use crate::error::Error;
 use crate::wire::{self, BUF_LEN, VERSION};
-use crate::{KeyId, Timestamp};
+use crate::{KeyId, RevocationStatus, Timestamp};
 
 /// A key that has been parsed (length, prefix, base64url, checksum, version) but **not
 /// verified**. Everything it says may be forged: use it to display a key (`inspect`) or to
@@ -72,8 +73,9 @@ impl fmt::Debug for UntrustedKey {
 /// that answers authorization questions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedKey {
-    pub(crate) claims: Claims,
+    pub(crate) claims: Arc<Claims>,
     pub(crate) key_id: KeyId,
+    pub(crate) revocation: Option<RevocationStatus>,
 }
 
 impl VerifiedKey {
@@ -105,6 +107,13 @@ impl VerifiedKey {
     #[must_use]
     pub fn key_id(&self) -> KeyId {
         self.key_id
+    }
+
+    /// Which revocation list the key was checked against (and whether it was stale), or
+    /// `None` if the verifier has no list.
+    #[must_use]
+    pub fn revocation_status(&self) -> Option<RevocationStatus> {
+        self.revocation
     }
 
     /// Whether the key grants `scope`: it lists `scope` itself, or `resource:*` for the

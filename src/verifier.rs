@@ -5,9 +5,10 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::error::Error;
+use crate::revocation::{ListProblem, RevocationList};
 use crate::token::VerifiedKey;
 use crate::wire::{self, BUF_LEN, RawKey, VERSION};
-use crate::{Claims, Clock, Keyring, Prefix, PublicKey, Timestamp};
+use crate::{Claims, Clock, KeyId, Keyring, Prefix, PublicKey, Timestamp};
 
 /// Time rules a [`Verifier`] applies. Secure defaults: 60 s of leeway each way, no maximum
 /// lifetime.
@@ -21,6 +22,46 @@ pub struct VerifierOptions {
     pub not_before_leeway: Duration,
     /// Keys whose lifetime (`expires_at - issued_at`) exceeds this are refused.
     pub max_lifetime: Option<Duration>,
+    /// What to do once the revocation list is stale. Default: refuse every key.
+    pub on_stale_list: StalePolicy,
+    /// A revocation list older than this (since its issue) counts as stale, even before its
+    /// own stale-after time.
+    pub max_list_age: Option<Duration>,
+    /// What to do while no revocation list is loaded. Default: verify without one.
+    pub without_list: MissingListPolicy,
+}
+
+/// What a verifier does once its revocation list is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum StalePolicy {
+    /// Refuse every key with [`Error::RevocationListStale`] until a newer list is loaded
+    /// (fail closed).
+    #[default]
+    Reject,
+    /// Keep verifying against the stale list and say so in
+    /// [`RevocationStatus::stale`] (fail open, observable).
+    AcceptAndReport,
+}
+
+/// What a verifier does while it has no revocation list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MissingListPolicy {
+    /// Verify without revocation: for deployments that do not publish lists.
+    #[default]
+    Allow,
+    /// Refuse every key with [`Error::NoRevocationList`] until a list is loaded.
+    Reject,
+}
+
+/// Which revocation list a key was checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevocationStatus {
+    /// The list's sequence number.
+    pub sequence: u64,
+    /// Whether the list was stale (only with [`StalePolicy::AcceptAndReport`]).
+    pub stale: bool,
 }
 
 impl Default for VerifierOptions {
@@ -29,6 +70,9 @@ impl Default for VerifierOptions {
             expiry_leeway: Duration::from_secs(60),
             not_before_leeway: Duration::from_secs(60),
             max_lifetime: None,
+            on_stale_list: StalePolicy::default(),
+            max_list_age: None,
+            without_list: MissingListPolicy::default(),
         }
     }
 }
@@ -52,6 +96,27 @@ impl VerifierOptions {
     #[must_use]
     pub fn max_lifetime(mut self, d: Duration) -> Self {
         self.max_lifetime = Some(d);
+        self
+    }
+
+    /// Sets [`VerifierOptions::on_stale_list`].
+    #[must_use]
+    pub fn on_stale_list(mut self, policy: StalePolicy) -> Self {
+        self.on_stale_list = policy;
+        self
+    }
+
+    /// Sets [`VerifierOptions::max_list_age`].
+    #[must_use]
+    pub fn max_list_age(mut self, d: Duration) -> Self {
+        self.max_list_age = Some(d);
+        self
+    }
+
+    /// Sets [`VerifierOptions::without_list`].
+    #[must_use]
+    pub fn without_list(mut self, policy: MissingListPolicy) -> Self {
+        self.without_list = policy;
         self
     }
 
@@ -111,6 +176,7 @@ impl VerifierOptions {
 pub struct Verifier {
     prefix: Prefix,
     keyring: Arc<Keyring>,
+    revocations: Option<Arc<RevocationList>>,
     options: VerifierOptions,
     clock: Option<Arc<dyn Clock>>,
 }
@@ -123,6 +189,7 @@ impl Verifier {
         Verifier {
             prefix,
             keyring: Arc::new(keyring),
+            revocations: None,
             options: VerifierOptions::default(),
             clock: None,
         }
@@ -147,6 +214,47 @@ impl Verifier {
     pub fn with_keyring(mut self, keyring: Keyring) -> Verifier {
         self.keyring = Arc::new(keyring);
         self
+    }
+
+    /// The same verifier with the revocation list in `bytes`, checked against this
+    /// verifier's prefix and keyring at `now`. Refuses a list whose sequence number is not
+    /// newer than the one in force; a refused update changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::RevocationList`] naming the problem.
+    pub fn update_revocations(&self, bytes: &[u8], now: Timestamp) -> Result<Verifier, Error> {
+        let list = RevocationList::verify(bytes, &self.prefix, &self.keyring, now)?;
+        self.with_revocation_list(list)
+    }
+
+    /// The same verifier with an already verified revocation list (for example one checked
+    /// by [`RevocationList::verify`]). Refuses another issuer's list and rollbacks.
+    ///
+    /// # Errors
+    /// [`Error::RevocationList`] with [`ListProblem::WrongIssuer`] or
+    /// [`ListProblem::Rollback`].
+    pub fn with_revocation_list(&self, list: RevocationList) -> Result<Verifier, Error> {
+        if list.prefix() != &self.prefix {
+            return Err(ListProblem::WrongIssuer.into());
+        }
+        if let Some(current) = &self.revocations {
+            if list.sequence() <= current.sequence() {
+                return Err(ListProblem::Rollback {
+                    current: current.sequence(),
+                    offered: list.sequence(),
+                }
+                .into());
+            }
+        }
+        let mut next = self.clone();
+        next.revocations = Some(Arc::new(list));
+        Ok(next)
+    }
+
+    /// The revocation list in force, if any.
+    #[must_use]
+    pub fn revocation_list(&self) -> Option<&RevocationList> {
+        self.revocations.as_deref()
     }
 
     /// The prefix this verifier accepts.
@@ -175,7 +283,7 @@ impl Verifier {
         self.verify_at(text, self.now()?)
     }
 
-    /// The time from the clock, or the system clock when there is none.
+    /// The time from the configured clock, or the system clock.
     pub(crate) fn now(&self) -> Result<Timestamp, Error> {
         match &self.clock {
             Some(c) => Ok(c.now()),
@@ -224,14 +332,79 @@ impl Verifier {
     }
 
     /// Everything after the signature check, which the caller must have done: payload
-    /// decoding and time rules.
+    /// decoding, time rules and revocation.
     pub(crate) fn complete(&self, raw: &RawKey<'_>, now: Timestamp) -> Result<VerifiedKey, Error> {
         let claims = wire::decode_payload(raw.payload)?;
         self.options.check_times(&claims, now)?;
+        let revocation = self.check_revocation(&claims, raw.key_id, now)?;
         Ok(VerifiedKey {
-            claims,
+            claims: Arc::new(claims),
             key_id: raw.key_id,
+            revocation,
         })
+    }
+
+    /// Re-checks, at `now`, a key that an earlier snapshot fully verified: everything that
+    /// can change without the key text changing. The prefix, the signer's standing in the
+    /// keyring, the time rules and the revocation list are all read from this verifier.
+    #[cfg(feature = "cache")]
+    pub(crate) fn recheck(
+        &self,
+        text: &str,
+        claims: &Arc<Claims>,
+        key_id: KeyId,
+        now: Timestamp,
+    ) -> Result<VerifiedKey, Error> {
+        let prefix = self.prefix.as_str();
+        if text.get(..prefix.len()) != Some(prefix)
+            || text.as_bytes().get(prefix.len()) != Some(&b'_')
+        {
+            return Err(Error::WrongPrefix);
+        }
+        self.keyring.key_for_verification(key_id, now)?;
+        self.options.check_times(claims, now)?;
+        let revocation = self.check_revocation(claims, key_id, now)?;
+        Ok(VerifiedKey {
+            claims: Arc::clone(claims),
+            key_id,
+            revocation,
+        })
+    }
+
+    /// Consults the revocation list in force, applying the staleness policy.
+    pub(crate) fn check_revocation(
+        &self,
+        claims: &Claims,
+        key_id: KeyId,
+        now: Timestamp,
+    ) -> Result<Option<RevocationStatus>, Error> {
+        let Some(list) = self.revocations.as_deref() else {
+            return match self.options.without_list {
+                MissingListPolicy::Allow => Ok(None),
+                MissingListPolicy::Reject => Err(Error::NoRevocationList),
+            };
+        };
+        let stale_since = match self.options.max_list_age {
+            Some(age) => list.stale_after().min(list.issued_at().saturating_add(age)),
+            None => list.stale_after(),
+        };
+        let stale = now >= stale_since;
+        if stale && self.options.on_stale_list == StalePolicy::Reject {
+            return Err(Error::RevocationListStale {
+                stale_since,
+                list_sequence: list.sequence(),
+            });
+        }
+        if let Some(reason) = list.check(claims, key_id, now) {
+            return Err(Error::Revoked {
+                reason,
+                list_sequence: list.sequence(),
+            });
+        }
+        Ok(Some(RevocationStatus {
+            sequence: list.sequence(),
+            stale,
+        }))
     }
 }
 
@@ -240,6 +413,10 @@ impl fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("prefix", &self.prefix)
             .field("keys", &self.keyring.len())
+            .field(
+                "revocation_list",
+                &self.revocations.as_ref().map(|l| l.sequence()),
+            )
             .field("options", &self.options)
             .finish_non_exhaustive()
     }

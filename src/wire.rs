@@ -33,6 +33,11 @@ pub const MAX_KEY_BYTES: usize = 1024;
 /// anything is decoded.
 pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + 1 + 1366;
 
+/// A regular expression (RE2 / Rust `regex` syntax) whose group 1 matches keyseal keys in
+/// text; confirm each match with [`UntrustedKey::parse`](crate::UntrustedKey::parse), which
+/// checks the checksum. See `FORMAT.md` §1.11.
+pub const SCANNER_REGEX: &str = r"(?:^|[^A-Za-z0-9_-])([a-z][a-z0-9]*(?:_[a-z0-9]+)*_[A-Z][A-Za-z0-9_-]{133,1365})(?:$|[^A-Za-z0-9_-])";
+
 /// Domain separation for key signatures.
 pub(crate) const KEY_CONTEXT: &[u8] = b"keyseal/key\0";
 /// Domain separation for key ids.
@@ -290,11 +295,41 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
     };
     claims.validate().map_err(Malformed::Claims)?;
     // postcard accepts over-long varints; only the canonical encoding may verify.
-    let mut again = [0u8; MAX_KEY_BYTES];
-    match postcard::to_slice(&PayloadOut::from(&claims), &mut again) {
-        Ok(enc) if *enc == *payload => Ok(claims),
-        _ => Err(Malformed::Payload),
+    if encodes_to(&PayloadOut::from(&claims), payload) {
+        Ok(claims)
+    } else {
+        Err(Malformed::Payload)
     }
+}
+
+/// Whether `value`'s postcard encoding is exactly `expected`, compared as it is produced,
+/// without a buffer. This is keyseal's canonical-form check for everything it decodes.
+pub(crate) fn encodes_to<T: Serialize + ?Sized>(value: &T, expected: &[u8]) -> bool {
+    /// A postcard output that only compares.
+    struct Matches<'a>(&'a [u8]);
+    impl postcard::ser_flavors::Flavor for Matches<'_> {
+        type Output = ();
+        fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+            match self.0.split_at_checked(data.len()) {
+                Some((head, rest)) if head == data => {
+                    self.0 = rest;
+                    Ok(())
+                }
+                _ => Err(postcard::Error::SerializeBufferFull),
+            }
+        }
+        fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+            self.try_extend(&[data])
+        }
+        fn finalize(self) -> postcard::Result<()> {
+            if self.0.is_empty() {
+                Ok(())
+            } else {
+                Err(postcard::Error::SerializeBufferFull)
+            }
+        }
+    }
+    postcard::serialize_with_flavor(value, Matches(expected)).is_ok()
 }
 
 /// The payload as it is encoded: fields in this order, postcard rules.

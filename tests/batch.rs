@@ -15,8 +15,8 @@ use core::time::Duration;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use keyseal::{
-    BatchItem, Error, Issuer, KeyState, Keyring, NewKey, Prefix, PublicKey, SigningKey, Timestamp,
-    Verifier, verify_strict_batch,
+    BatchItem, Error, Issuer, KeyState, Keyring, NewKey, Prefix, PublicKey, RevocationListBuilder,
+    SigningKey, Timestamp, Verifier, verify_strict_batch,
 };
 use serde_json::Value;
 
@@ -261,10 +261,17 @@ fn tamper(text: &str, offset_from_end: usize) -> String {
     format!("{prefix}_{}", Base64UrlUnpadded::encode_string(&bytes))
 }
 
+fn old_issuer_key() -> SigningKey {
+    SigningKey::from_seed(&[1; 32]).unwrap()
+}
+
+/// Valid keys from two signers, tampered signatures and payloads, expired, unknown-signer,
+/// wrong-prefix, revoked and malformed keys, interleaved: the batch gives each the result
+/// `verify_at` gives it (revocation included, since both go through the same final checks).
 #[test]
 fn verifier_batch_equals_one_by_one() {
     let now = Timestamp::from_unix(1_770_000_000).unwrap();
-    let old = SigningKey::from_seed(&[1; 32]).unwrap();
+    let old = old_issuer_key();
     let new = SigningKey::from_seed(&[2; 32]).unwrap();
     let stranger = SigningKey::from_seed(&[3; 32]).unwrap();
     let mut keyring = Keyring::new();
@@ -278,7 +285,20 @@ fn verifier_batch_equals_one_by_one() {
         Prefix::new("acme_test").unwrap(),
         SigningKey::from_seed(&[2; 32]).unwrap(),
     );
-    let verifier = Verifier::new(live, keyring);
+    let revocations = {
+        let mut builder = RevocationListBuilder::new();
+        builder
+            .revoke_app(
+                "revoked_app",
+                now.checked_add(Duration::from_secs(DAY)).unwrap(),
+                None,
+            )
+            .unwrap();
+        builder.sign(&live, &old_issuer_key(), now).unwrap()
+    };
+    let verifier = Verifier::new(live, keyring)
+        .update_revocations(&revocations, now)
+        .unwrap();
 
     let mut texts: Vec<String> = Vec::new();
     for i in 0..40 {
@@ -298,6 +318,8 @@ fn verifier_batch_equals_one_by_one() {
     ));
     texts.push(issue(&stranger_issuer, "unknown_key", now, DAY));
     texts.push(issue(&test_issuer, "wrong_prefix", now, DAY));
+    texts.push(issue(&old_issuer, "revoked_app", now, DAY));
+    texts.push(issue(&new_issuer, "revoked_app", now, DAY));
     texts.push(String::from("acme_live_AAAA"));
     texts.push(String::new());
     // Interleave the bad among the good.
@@ -325,5 +347,12 @@ fn verifier_batch_equals_one_by_one() {
         let expected: Vec<_> = chunk.iter().map(|t| verifier.verify_at(t, now)).collect();
         assert_eq!(verifier.verify_batch_at(chunk, now), expected);
     }
+    assert_eq!(
+        one_by_one
+            .iter()
+            .filter(|r| matches!(r, Err(Error::Revoked { .. })))
+            .count(),
+        2
+    );
     assert!(verifier.verify_batch_at(&[], now).is_empty());
 }

@@ -12,9 +12,12 @@
     clippy::cast_possible_truncation
 )]
 
+mod common;
+
 use core::time::Duration;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use common::{bytes_field, key_crc, key_text, signed_key_bytes, varint};
 use keyseal::{
     Issuer, KeyState, Keyring, NewKey, Prefix, PublicKey, SigningKey, Timestamp, TokenId, Verifier,
     VerifierOptions,
@@ -28,23 +31,6 @@ const PREFIX: &str = "acme_live";
 
 // ---------------------------------------------------------------------------------------
 // An independent encoder, following FORMAT.md.
-
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn bytes_field(b: &[u8], out: &mut Vec<u8>) {
-    varint(b.len() as u64, out);
-    out.extend_from_slice(b);
-}
 
 #[derive(Clone)]
 struct Payload {
@@ -109,44 +95,19 @@ impl Payload {
     }
 }
 
-/// `version || key_id || payload`, the part of the key bytes that is signed.
+fn text(prefix: &str, bytes_without_crc: &[u8]) -> String {
+    key_text(prefix, bytes_without_crc)
+}
+
+fn sign(sk: &SigningKey, prefix: &str, version: u8, kid: [u8; 8], payload: &[u8]) -> Vec<u8> {
+    signed_key_bytes(sk, prefix, version, kid, payload)
+}
+
 fn signed_part(version: u8, kid: [u8; 8], payload: &[u8]) -> Vec<u8> {
     let mut b = vec![version];
     b.extend_from_slice(&kid);
     b.extend_from_slice(payload);
     b
-}
-
-/// `"keyseal/key" 0x00 || len(prefix) || prefix || signed_part`.
-fn message(prefix: &str, signed: &[u8]) -> Vec<u8> {
-    let mut m = b"keyseal/key\0".to_vec();
-    m.push(prefix.len() as u8);
-    m.extend_from_slice(prefix.as_bytes());
-    m.extend_from_slice(signed);
-    m
-}
-
-fn crc(prefix: &str, bytes: &[u8]) -> [u8; 4] {
-    let mut h = crc32fast::Hasher::new();
-    h.update(prefix.as_bytes());
-    h.update(b"_");
-    h.update(bytes);
-    h.finalize().to_be_bytes()
-}
-
-/// `prefix "_" base64url(bytes || crc32)`, with a correct checksum.
-fn text(prefix: &str, bytes_without_crc: &[u8]) -> String {
-    let mut all = bytes_without_crc.to_vec();
-    all.extend_from_slice(&crc(prefix, bytes_without_crc));
-    format!("{prefix}_{}", Base64UrlUnpadded::encode_string(&all))
-}
-
-/// Signed key bytes without the checksum: `signed_part || signature`.
-fn sign(sk: &SigningKey, prefix: &str, version: u8, kid: [u8; 8], payload: &[u8]) -> Vec<u8> {
-    let signed = signed_part(version, kid, payload);
-    let mut bytes = signed.clone();
-    bytes.extend_from_slice(&sk.sign_raw(&message(prefix, &signed)));
-    bytes
 }
 
 fn key(sk: &SigningKey, prefix: &str, p: &Payload) -> String {
@@ -437,7 +398,7 @@ fn cases() -> Vec<Case> {
     // ---- text encoding
     let std_text = text(PREFIX, &std_bytes);
     let mut bad_crc = std_bytes.clone();
-    bad_crc.extend_from_slice(&crc(PREFIX, &std_bytes).map(|b| b ^ 0xff));
+    bad_crc.extend_from_slice(&key_crc(PREFIX, &std_bytes).map(|b| b ^ 0xff));
     out.push(invalid(
         "checksum-mismatch",
         "checksum bytes inverted",
