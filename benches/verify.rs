@@ -464,6 +464,7 @@ fn ratio_table() {
         ">= 1.8",
         &r,
     );
+    let threads = r;
     // Control: what this machine gives two threads right now, on pure arithmetic.
     let r = ratio(
         Clock::Wall,
@@ -476,6 +477,11 @@ fn ratio_table() {
     );
     print_row("  control: arithmetic on 1 / on 2 threads", "~2", &r);
     println!(
+        "  threads speed-up relative to the control: {:.2} (1.00 = keyseal scales like pure \
+         arithmetic)",
+        threads.median / r.median
+    );
+    println!(
         "(machine: {} hardware threads; if the control is well below 2, other processes hold \
          the cores and the thread row says nothing about keyseal)",
         std::thread::available_parallelism().map_or(0, usize::from)
@@ -486,7 +492,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bench_mode = args.iter().any(|a| a == "--bench");
     let ratios_only = args.iter().any(|a| a == "ratios");
-    let filtered = args.iter().any(|a| !a.starts_with('-'));
+    let filtered = args.iter().any(|a| !a.starts_with('-'))
+        || args.iter().any(|a| a == "--test" || a == "--list");
     if !ratios_only {
         let mut c = Criterion::default()
             .warm_up_time(Duration::from_secs(1))

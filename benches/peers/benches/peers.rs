@@ -516,7 +516,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bench_mode = args.iter().any(|a| a == "--bench");
     let ratios_only = args.iter().any(|a| a == "ratios");
-    let filtered = args.iter().any(|a| !a.starts_with('-'));
+    let filtered = args.iter().any(|a| !a.starts_with('-'))
+        || args.iter().any(|a| a == "--test" || a == "--list");
     let s = setup();
     for (p, good, _) in &s.peers {
         println!("{:<20} {:>4} characters: {good}", p.name(), good.len());
