@@ -95,6 +95,49 @@ pub enum Error {
     /// No clock is available: `verify` and `issue` need one on `no_std`; use the `_at`
     /// variants or configure a [`Clock`](crate::Clock).
     NoClock,
+    /// Key material (PEM, DER, JWK or a compact text form) could not be read; the problem
+    /// says which rule it broke.
+    KeyMaterial {
+        /// The encoding that was being read.
+        encoding: KeyEncoding,
+        /// What is wrong with it.
+        problem: KeyMaterialProblem,
+    },
+    /// A keyring document could not be loaded. Names the offending entry (its index in
+    /// `keys`, and its key id when that could be read) when the problem is in one.
+    KeyringDocument {
+        /// Index of the entry in the document's `keys` array, if the problem is in one.
+        entry: Option<usize>,
+        /// The key id the entry states, if it is a well-formed key id.
+        kid: Option<KeyId>,
+        /// What is wrong.
+        problem: DocumentProblem,
+    },
+    /// A key file already exists, and replacing it was not asked for.
+    KeyFileExists {
+        /// The file's path.
+        path: String,
+    },
+    /// A secret key file is accessible by group or others, so it was not loaded (as OpenSSH
+    /// refuses such private keys).
+    InsecurePermissions {
+        /// The file's path.
+        path: String,
+        /// The file's permission bits.
+        mode: u32,
+    },
+    /// Reading or writing a file failed.
+    #[cfg(feature = "std")]
+    Io {
+        /// What was being done: "read", "write", ...
+        action: &'static str,
+        /// The path involved.
+        path: String,
+        /// The kind of I/O error.
+        kind: std::io::ErrorKind,
+        /// The operating system's description.
+        detail: String,
+    },
 }
 
 /// Which structural rule a key's text or bytes broke.
@@ -212,6 +255,12 @@ impl Error {
             Error::RevocationListStale { .. } => "revocation_list_stale",
             Error::NoRevocationList => "no_revocation_list",
             Error::NoClock => "no_clock",
+            Error::KeyMaterial { .. } => "key_material",
+            Error::KeyringDocument { .. } => "keyring_document",
+            Error::KeyFileExists { .. } => "key_file_exists",
+            Error::InsecurePermissions { .. } => "insecure_permissions",
+            #[cfg(feature = "std")]
+            Error::Io { .. } => "io",
         }
     }
 }
@@ -307,6 +356,39 @@ impl fmt::Display for Error {
                 f.write_str("no revocation list loaded; refusing all keys until one is")
             }
             Error::NoClock => f.write_str("no clock configured; pass the time explicitly"),
+            Error::KeyMaterial { encoding, problem } => {
+                write!(f, "cannot read {encoding}: {problem}")
+            }
+            Error::KeyringDocument {
+                entry,
+                kid,
+                problem,
+            } => {
+                f.write_str("keyring document: ")?;
+                match (entry, kid) {
+                    (Some(i), Some(id)) => write!(f, "keys[{i}] (kid {id}): ")?,
+                    (Some(i), None) => write!(f, "keys[{i}]: ")?,
+                    (None, Some(id)) => write!(f, "kid {id}: ")?,
+                    (None, None) => {}
+                }
+                write!(f, "{problem}")
+            }
+            Error::KeyFileExists { path } => write!(
+                f,
+                "key file {path} already exists; keyseal does not replace a key unless asked to"
+            ),
+            Error::InsecurePermissions { path, mode } => write!(
+                f,
+                "permissions {mode:04o} for secret key file {path} are too open: it must not be \
+                 accessible by group or others (run: chmod 600 {path})"
+            ),
+            #[cfg(feature = "std")]
+            Error::Io {
+                action,
+                path,
+                detail,
+                ..
+            } => write!(f, "cannot {action} {path}: {detail}"),
         }
     }
 }
@@ -414,4 +496,289 @@ impl From<KeyringProblem> for Error {
     fn from(p: KeyringProblem) -> Self {
         Error::Keyring(p)
     }
+}
+
+/// An encoding of key material, as named in [`Error::KeyMaterial`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyEncoding {
+    /// A secret key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    Pkcs8Pem,
+    /// A secret key as PKCS#8 DER.
+    Pkcs8Der,
+    /// A public key as SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`).
+    SpkiPem,
+    /// A public key as SubjectPublicKeyInfo DER.
+    SpkiDer,
+    /// A public key as a JSON Web Key.
+    Jwk,
+    /// A secret key in keyseal's compact text form (`keyseal-secret-v1_…`).
+    SecretText,
+    /// A public key in keyseal's compact text form (`keyseal-public-v1_…`).
+    PublicText,
+}
+
+/// What is wrong with key material; see [`Error::KeyMaterial`].
+///
+/// Messages never contain secret bytes: only labels, member names and public values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyMaterialProblem {
+    /// Not PEM: no `-----BEGIN <label>-----` first line, no matching `END` last line, or
+    /// other text around the block.
+    NotPem,
+    /// A PEM block with another label, such as `RSA PRIVATE KEY` or `PUBLIC KEY`.
+    WrongPemLabel {
+        /// The label keyseal reads here.
+        expected: &'static str,
+        /// The label found (printable ASCII only, shortened).
+        found: String,
+    },
+    /// An encrypted private key, which keyseal does not decrypt.
+    Encrypted,
+    /// The base64 is corrupt or truncated.
+    Base64,
+    /// The bytes are not the DER structure of an Ed25519 key (RFC 8410): wrong lengths,
+    /// wrong tags, non-minimal encoding or trailing bytes.
+    Der,
+    /// A well-formed key for another algorithm.
+    WrongAlgorithm(&'static str),
+    /// A PKCS#8 v2 key whose embedded public key does not belong to its private key.
+    PublicKeyMismatch,
+    /// The text does not start with the expected prefix.
+    WrongPrefix {
+        /// The prefix keyseal reads here.
+        expected: &'static str,
+    },
+    /// The encoded key has the wrong length.
+    Length,
+    /// The checksum does not match: a typo or a truncation.
+    Checksum,
+    /// A secret key was given where a public key is expected; nothing was read from it.
+    SecretKeyGiven,
+    /// A public key was given where a secret key is expected.
+    PublicKeyGiven,
+    /// The JSON is malformed or lacks a required member.
+    Json(JsonProblem),
+    /// A member has a value keyseal does not accept, such as `"kty": "RSA"`.
+    WrongValue {
+        /// The member's name.
+        member: &'static str,
+        /// What keyseal accepts.
+        expected: &'static str,
+        /// The value found (printable ASCII only, shortened).
+        found: String,
+    },
+    /// The stated key id (`kid`) is not the key id of the key.
+    KidMismatch {
+        /// The key id derived from the public key.
+        derived: KeyId,
+    },
+}
+
+/// A structural problem with JSON input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonProblem {
+    /// Not JSON, or too deeply nested; the parser's message says where.
+    Syntax(String),
+    /// A required member is missing.
+    MissingMember(&'static str),
+    /// A member appears twice in one object.
+    DuplicateMember(String),
+    /// A member that this format does not define.
+    UnknownMember(String),
+    /// The value is not a JSON object.
+    NotAnObject,
+    /// A member's value has the wrong JSON type.
+    WrongType {
+        /// The member's name.
+        member: &'static str,
+        /// The JSON type expected.
+        expected: &'static str,
+    },
+}
+
+/// What is wrong with a keyring document; see [`Error::KeyringDocument`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DocumentProblem {
+    /// Malformed JSON, or a missing, duplicate, unknown or mistyped member.
+    Json(JsonProblem),
+    /// The document's format version is newer than this library reads.
+    UnsupportedVersion(u64),
+    /// The version is not a positive integer.
+    InvalidVersion,
+    /// The document lists no keys.
+    NoKeys,
+    /// `kid` is not 16 lowercase hex digits.
+    InvalidKid,
+    /// `public_key` is not 43 characters of unpadded base64url.
+    PublicKeyEncoding,
+    /// The public key is unusable.
+    InvalidPublicKey(PublicKeyProblem),
+    /// `kid` is not the key id derived from `public_key`.
+    KidMismatch {
+        /// The key id derived from the public key.
+        derived: KeyId,
+    },
+    /// `state` is not `active`, `verify-only` or `retired`.
+    InvalidState,
+    /// A time is not of the form `2026-01-31T12:00:00Z` or is out of range.
+    InvalidTime(&'static str),
+    /// `not_after` is not after `not_before`.
+    EmptyValidity,
+    /// The same key appears in an earlier entry.
+    DuplicateKey {
+        /// Index of the earlier entry.
+        first: usize,
+    },
+    /// A second active key; at most one key may be active.
+    SecondActive {
+        /// Index of the earlier active entry.
+        first: usize,
+    },
+}
+
+impl fmt::Display for KeyEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyEncoding::Pkcs8Pem => "PKCS#8 PEM private key",
+            KeyEncoding::Pkcs8Der => "PKCS#8 DER private key",
+            KeyEncoding::SpkiPem => "SubjectPublicKeyInfo PEM public key",
+            KeyEncoding::SpkiDer => "SubjectPublicKeyInfo DER public key",
+            KeyEncoding::Jwk => "JWK public key",
+            KeyEncoding::SecretText => "keyseal secret key text",
+            KeyEncoding::PublicText => "keyseal public key text",
+        })
+    }
+}
+
+impl fmt::Display for KeyMaterialProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyMaterialProblem::NotPem => f.write_str(
+                "not a PEM block: expected a '-----BEGIN <label>-----' line, base64 lines and a matching '-----END <label>-----' line, and nothing else",
+            ),
+            KeyMaterialProblem::WrongPemLabel { expected, found } => {
+                write!(f, "PEM label is '{found}', expected '{expected}'")?;
+                match found.as_str() {
+                    "RSA PRIVATE KEY" | "RSA PUBLIC KEY" => f.write_str(" (an RSA key)"),
+                    "EC PRIVATE KEY" => f.write_str(" (an elliptic-curve key)"),
+                    "OPENSSH PRIVATE KEY" => f.write_str(" (an OpenSSH key)"),
+                    _ => Ok(()),
+                }?;
+                f.write_str("; keyseal uses Ed25519 keys in PKCS#8 and SubjectPublicKeyInfo form")
+            }
+            KeyMaterialProblem::Encrypted => f.write_str(
+                "the private key is encrypted; decrypt it first (openssl pkey -in encrypted.pem -out key.pem)",
+            ),
+            KeyMaterialProblem::Base64 => f.write_str("the base64 is corrupt or truncated"),
+            KeyMaterialProblem::Der => f.write_str(
+                "not the DER encoding of an Ed25519 key as RFC 8410 defines it (wrong length, structure or trailing bytes)",
+            ),
+            KeyMaterialProblem::WrongAlgorithm(alg) => {
+                write!(f, "this is {alg}; keyseal uses Ed25519 keys only")
+            }
+            KeyMaterialProblem::PublicKeyMismatch => {
+                f.write_str("the embedded public key does not belong to the private key")
+            }
+            KeyMaterialProblem::WrongPrefix { expected } => {
+                write!(f, "does not start with '{expected}'")
+            }
+            KeyMaterialProblem::Length => f.write_str("wrong length"),
+            KeyMaterialProblem::Checksum => {
+                f.write_str("checksum mismatch: the text is mistyped or truncated")
+            }
+            KeyMaterialProblem::SecretKeyGiven => f.write_str(
+                "this is a secret key, where a public key is expected; do not publish it",
+            ),
+            KeyMaterialProblem::PublicKeyGiven => {
+                f.write_str("this is a public key, where a secret key is expected")
+            }
+            KeyMaterialProblem::Json(p) => write!(f, "{p}"),
+            KeyMaterialProblem::WrongValue {
+                member,
+                expected,
+                found,
+            } => write!(f, "member '{member}' is {found}, expected {expected}"),
+            KeyMaterialProblem::KidMismatch { derived } => write!(
+                f,
+                "member 'kid' is not the key id of this key, which is {derived}"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for JsonProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonProblem::Syntax(m) => write!(f, "invalid JSON: {m}"),
+            JsonProblem::MissingMember(m) => write!(f, "member '{m}' is missing"),
+            JsonProblem::DuplicateMember(m) => write!(f, "member '{m}' appears twice"),
+            JsonProblem::UnknownMember(m) => write!(f, "unknown member '{m}'"),
+            JsonProblem::NotAnObject => f.write_str("must be a JSON object"),
+            JsonProblem::WrongType { member, expected } => {
+                write!(f, "member '{member}' must be {expected}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for DocumentProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DocumentProblem::Json(p) => write!(f, "{p}"),
+            DocumentProblem::UnsupportedVersion(v) => write!(
+                f,
+                "format version {v} is newer than this keyseal reads (version 1); upgrade keyseal on this side first"
+            ),
+            DocumentProblem::InvalidVersion => f.write_str("'version' must be a positive integer"),
+            DocumentProblem::NoKeys => f.write_str("the document lists no keys"),
+            DocumentProblem::InvalidKid => f.write_str("'kid' must be 16 lowercase hex digits"),
+            DocumentProblem::PublicKeyEncoding => f.write_str(
+                "'public_key' must be the 32-byte key as 43 characters of unpadded base64url",
+            ),
+            DocumentProblem::InvalidPublicKey(p) => write!(f, "invalid public key: {p}"),
+            DocumentProblem::KidMismatch { derived } => write!(
+                f,
+                "'kid' is not the key id of 'public_key', which is {derived}"
+            ),
+            DocumentProblem::InvalidState => {
+                f.write_str("'state' must be \"active\", \"verify-only\" or \"retired\"")
+            }
+            DocumentProblem::InvalidTime(member) => write!(
+                f,
+                "'{member}' must be null or a UTC time like \"2026-01-31T12:00:00Z\" between 1970-01-01T00:00:01Z and 9999-12-31T23:59:59Z"
+            ),
+            DocumentProblem::EmptyValidity => f.write_str("'not_after' must be after 'not_before'"),
+            DocumentProblem::DuplicateKey { first } => {
+                write!(f, "the same key is already listed as keys[{first}]")
+            }
+            DocumentProblem::SecondActive { first } => write!(
+                f,
+                "a second active key (keys[{first}] is active); at most one key may be active"
+            ),
+        }
+    }
+}
+
+/// Printable ASCII of `s`, at most 64 characters: for echoing input in error messages.
+pub(crate) fn printable(s: &str) -> String {
+    const MAX: usize = 64;
+    let mut out: String = s
+        .chars()
+        .take(MAX)
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if s.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    out
 }

@@ -46,11 +46,19 @@
 //! ## Features
 //! - `std` (default): system clock, OS randomness, `Issuer::issue`. Without it the crate is
 //!   `no_std` + `alloc`: verification works with [`Verifier::verify_at`] or a [`Clock`], and
-//!   issuing with [`Issuer::issue_with_rng`].
+//!   issuing with [`Issuer::issue_with_rng`]. Also key files ([`SigningKey::save_pem_file`],
+//!   [`SigningKey::load_file`]).
+//! - `json` (default): keyring documents ([`Keyring::from_json`], [`Keyring::to_json`]) and
+//!   JWK ([`PublicKey::from_jwk`]). Works without `std`, so `no_std` edges can load keyring
+//!   documents.
 //! - `batch`: [`Verifier::verify_batch`] and [`verify_strict_batch`] check many keys with one
 //!   multi-scalar multiplication, about twice as fast per key, with the results of one by one
 //!   (save signatures crafted by a signing-key holder, see [`verify_strict_batch`]). Works
 //!   without `std`.
+//!
+//! Key material moves between keyseal and other tools as PKCS#8 and SubjectPublicKeyInfo
+//! PEM/DER (byte for byte what OpenSSL writes), JWK, and compact text forms
+//! (`keyseal-secret-v1_…`, `keyseal-public-v1_…`): see `FORMAT.md` §4.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -66,10 +74,20 @@ mod cache;
 mod claims;
 mod error;
 mod issuer;
+#[cfg(feature = "json")]
+mod json;
+#[cfg(feature = "json")]
+mod jwk;
+mod key_text;
+#[cfg(feature = "std")]
+mod keyfile;
 mod keyring;
+#[cfg(feature = "json")]
+mod keyring_doc;
 mod keys;
 #[cfg(feature = "std")]
 mod live;
+mod pem;
 mod revocation;
 mod timestamp;
 mod token;
@@ -89,12 +107,19 @@ pub use claims::{
     Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
     MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,
 };
+pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
 pub use issuer::{IssuedKey, Issuer};
+pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};
+#[cfg(feature = "std")]
+pub use keyfile::SaveMode;
 pub use keyring::{KeyEntry, KeyState, Keyring};
+#[cfg(feature = "json")]
+pub use keyring_doc::KEYRING_DOCUMENT_VERSION;
 pub use keys::{KEY_ID_LEN, KeyId, PublicKey, SigningKey};
 #[cfg(feature = "std")]
 pub use live::LiveVerifier;
+pub use pem::{PKCS8_DER_LEN, SPKI_DER_LEN};
 pub use revocation::{
     LIST_VERSION, ListProblem, MAX_LIST_BYTES, MAX_REVOKED_APPS, MAX_REVOKED_SIGNERS,
     MAX_REVOKED_TOKENS, RevocationList, RevocationListBuilder, RevocationReason, RevokedApp,
