@@ -52,6 +52,10 @@
 //! - `json` (default): keyring documents ([`Keyring::from_json`], [`Keyring::to_json`]) and
 //!   JWK ([`PublicKey::from_jwk`]). Works without `std`, so `no_std` edges can load keyring
 //!   documents.
+//! - `batch`: [`Verifier::verify_batch`] and [`verify_strict_batch`] check many keys with one
+//!   multi-scalar multiplication, about twice as fast per key, with the results of one by one
+//!   (save signatures crafted by a signing-key holder, see [`verify_strict_batch`]). Works
+//!   without `std`.
 //! - `cli`: builds the `keyseal` command-line tool (`cargo install --path . --features cli`);
 //!   it adds nothing to the library.
 //!
@@ -66,6 +70,8 @@ extern crate alloc;
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+#[cfg(feature = "batch")]
+mod batch;
 #[cfg(feature = "cache")]
 mod cache;
 mod claims;
@@ -96,6 +102,8 @@ mod wire;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "batch")]
+pub use batch::{BatchItem, verify_strict_batch};
 #[cfg(feature = "cache")]
 pub use cache::CachedVerifier;
 pub use claims::{
