@@ -173,7 +173,7 @@ impl Judge {
             if let Some(list) = verifier.revocation_list() {
                 if now >= list.stale_after() {
                     output::note(format_args!(
-                        "warning: revocation list {} has been stale since {}; keys it does not list are judged by it anyway",
+                        "warning: revocation list {} has been stale since {}: revocations made since may be missing",
                         path.display(),
                         list.stale_after()
                     ));
@@ -190,8 +190,8 @@ impl Judge {
 
     /// The finding for API key text, or `None` for a look-alike (checksum wrong).
     fn api_key(&mut self, text: &str, path: &str, line: u64, column: u64) -> Option<Finding> {
-        let (key, detail) = match UntrustedKey::parse(text) {
-            Ok(key) => (key, None),
+        let key = match UntrustedKey::parse(text) {
+            Ok(key) => key,
             Err(Error::UnsupportedVersion(v)) => {
                 // A real key of a format this keyseal cannot read: it may well work.
                 return Some(Finding {
@@ -214,7 +214,7 @@ impl Judge {
         let claims = key.untrusted_claims().ok();
         let (status, detail) = match (&self.keyring, &claims) {
             (_, None) => (Status::Malformed, Some("claims do not decode".to_string())),
-            (None, Some(c)) if c.expires_at() <= self.now => (Status::UnverifiedExpired, detail),
+            (None, Some(c)) if c.expires_at() <= self.now => (Status::UnverifiedExpired, None),
             (None, Some(_)) => (
                 Status::Unverified,
                 Some("no --keyring given: it may be live".to_string()),
