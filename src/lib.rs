@@ -65,6 +65,11 @@ mod token;
 mod verifier;
 mod wire;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
+
 pub use claims::{
     Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
     MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,

@@ -297,6 +297,15 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
     }
 }
 
+/// Encodes claims as a payload on its own, for the fuzz targets (`keyseal::__fuzz`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn encode_payload(claims: &Claims) -> Result<Vec<u8>, Error> {
+    let mut buf = [0u8; MAX_KEY_BYTES];
+    postcard::to_slice(&PayloadOut::from(claims), &mut buf)
+        .map(|p| p.to_vec())
+        .map_err(|_| InvalidClaim::TooLarge.into())
+}
+
 /// The payload as it is encoded: fields in this order, postcard rules.
 #[derive(Serialize)]
 struct PayloadOut<'a> {
