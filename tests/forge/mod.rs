@@ -36,7 +36,12 @@ pub fn seal(prefix: &str, bytes: &[u8]) -> String {
     h.update(bytes);
     let mut all = bytes.to_vec();
     all.extend_from_slice(&h.finalize().to_be_bytes());
-    format!("{prefix}_{}", Base64UrlUnpadded::encode_string(&all))
+    text(prefix, &all)
+}
+
+/// Key text for `bytes` as they are, checksum included (or not).
+pub fn text(prefix: &str, bytes: &[u8]) -> String {
+    format!("{prefix}_{}", Base64UrlUnpadded::encode_string(bytes))
 }
 
 /// Key text carrying `payload`, correctly signed by `key`: every check before the payload
