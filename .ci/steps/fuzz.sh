@@ -8,8 +8,7 @@ source fuzz/common.sh
 
 seconds="${FUZZ_SECONDS:-25}"
 fuzz_install
-# Many codegen units: a faster build for a short run.
-fuzz_build --codegen-units 16
+fuzz_build
 fuzz_vector_seeds
 for target in $(fuzz_targets); do
     echo "--- fuzzing $target for $seconds s"
