@@ -19,10 +19,13 @@ fuzz_targets() {
     cargo fuzz list --fuzz-dir fuzz
 }
 
-# Release build with debug assertions and AddressSanitizer (cargo-fuzz's defaults), in 16
+# Build options, the same for `cargo fuzz build` and `cargo fuzz run` (which rebuilds when
+# they differ): cargo-fuzz's defaults (release, debug assertions, AddressSanitizer) in 16
 # codegen units rather than 1, so that CI's build on two cores takes less of its budget.
+FUZZ_BUILD_FLAGS=(--fuzz-dir fuzz --codegen-units 16)
+
 fuzz_build() {
-    cargo fuzz build --fuzz-dir fuzz --codegen-units 16 "$@"
+    cargo fuzz build "${FUZZ_BUILD_FLAGS[@]}" "$@"
 }
 
 # Seeds for key_text from the test vectors, whatever their file format: every string
@@ -58,7 +61,7 @@ fuzz_run() {
         # start, rather than growing slowly from a few bytes.
         issue_mutate) extra=(-len_control=0 -max_len=4096) ;;
     esac
-    cargo fuzz run --fuzz-dir fuzz "$target" "${dirs[@]}" -- \
+    cargo fuzz run "${FUZZ_BUILD_FLAGS[@]}" "$target" "${dirs[@]}" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         "${extra[@]}"
 }
