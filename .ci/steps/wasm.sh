@@ -17,6 +17,12 @@ fi
 # The same query on the std build does find it, so the check above can fail.
 deps | grep -q '^getrandom ' || { echo "the getrandom check finds nothing even with std" >&2; exit 1; }
 
+echo "--- wasm/: legacy_compatibility is never enabled"
+if cargo tree -e features --manifest-path wasm/Cargo.toml --target "$target" | grep -q legacy_compatibility; then
+    echo "ed25519-dalek's legacy_compatibility feature is enabled in wasm/" >&2
+    exit 1
+fi
+
 echo "--- wasm/: build"
 cargo fmt --check --manifest-path wasm/Cargo.toml
 cargo build --manifest-path wasm/Cargo.toml --release --target "$target"
