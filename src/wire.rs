@@ -67,7 +67,8 @@ impl Prefix {
     /// [`Error::InvalidPrefix`] if it breaks the grammar.
     pub fn new(prefix: impl Into<String>) -> Result<Prefix, Error> {
         let prefix = prefix.into();
-        if prefix_len(prefix.as_bytes()) == Some(prefix.len()) {
+        // The length first: the grammar is never run over more than a prefix can be.
+        if prefix.len() <= MAX_PREFIX_LEN && prefix_len(prefix.as_bytes()) == Some(prefix.len()) {
             Ok(Prefix(prefix))
         } else {
             Err(Error::InvalidPrefix)

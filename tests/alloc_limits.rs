@@ -22,7 +22,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use forge::{SplitMix, payload_bytes};
-use keyseal::{Error, MAX_KEY_LEN, Malformed, UntrustedKey, VERSION, Verifier};
+use keyseal::{Error, MAX_KEY_LEN, Malformed, Prefix, UntrustedKey, VERSION, Verifier};
 
 /// Most allocations one verification makes: the app id, the scope list and 32 scopes, the
 /// extension list and 16 names and 16 values.
@@ -445,5 +445,10 @@ fn length_is_checked_before_anything_is_decoded() {
         assert_eq!(parsed, (too_long.clone(), Stats::default()));
         let verified = measure(|| verifier.verify_at(&text, fixture::now()).map(drop));
         assert_eq!(verified, (too_long, Stats::default()));
+    }
+    // Prefixes: at most MAX_PREFIX_LEN characters, however long the input.
+    assert!(Prefix::new(fixture::LONG_PREFIX).is_ok());
+    for long in [format!("{}x", fixture::LONG_PREFIX), "a".repeat(1 << 20)] {
+        assert_eq!(Prefix::new(long), Err(Error::InvalidPrefix));
     }
 }
