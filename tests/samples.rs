@@ -171,6 +171,35 @@ fn golden_files() -> Vec<(PathBuf, Vec<u8>)> {
             .map(|s| s.text.into_bytes())
             .expect("a sample of that name")
     };
+    let seeds = [
+        ("active", fixture::ACTIVE_SEED),
+        ("verify-only", fixture::VERIFY_ONLY_SEED),
+        ("retired", fixture::RETIRED_SEED),
+        ("unknown", fixture::UNKNOWN_SEED),
+    ];
+    for (name, seed) in seeds {
+        let key = fixture::signing_key(&seed).public_key();
+        let dir = Path::new("fuzz/seeds/public_key_text");
+        files.push((
+            dir.join(format!("public-key-{name}.txt")),
+            key.to_string().into_bytes(),
+        ));
+        files.push((
+            dir.join(format!("key-id-{name}.txt")),
+            key.key_id().to_string().into_bytes(),
+        ));
+    }
+    for (name, text) in [
+        ("token-id", fixture::token_id(1).to_string()),
+        ("prefix", fixture::PREFIX.to_string()),
+        ("prefix-longest", fixture::LONG_PREFIX.to_string()),
+        ("state", keyseal::KeyState::VerifyOnly.to_string()),
+    ] {
+        files.push((
+            Path::new("fuzz/seeds/public_key_text").join(format!("{name}.txt")),
+            text.into_bytes(),
+        ));
+    }
     let public_key = fixture::signing_key(&fixture::ACTIVE_SEED).public_key();
     files.push((
         "wasm/testdata/public-key.txt".into(),
@@ -213,6 +242,7 @@ fn checked_in_samples_are_up_to_date() {
     for dir in [
         "fuzz/seeds/key_text",
         "fuzz/seeds/payload_roundtrip",
+        "fuzz/seeds/public_key_text",
         "wasm/testdata",
     ] {
         for entry in std::fs::read_dir(root.join(dir)).expect("sample folder") {

@@ -13,9 +13,9 @@ use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
 use keyseal::{
-    __fuzz, Claims, Error, InvalidClaim, Keyring, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN,
-    MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS, MAX_SCOPE_LEN, MAX_SCOPES, NewKey, Prefix, Timestamp,
-    TokenId, UntrustedKey, Verifier,
+    __fuzz, Claims, Error, InvalidClaim, KeyId, KeyState, Keyring, MAX_APP_ID_LEN,
+    MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS, MAX_SCOPE_LEN, MAX_SCOPES,
+    NewKey, Prefix, PublicKey, Timestamp, TokenId, UntrustedKey, Verifier,
 };
 
 /// The fixture's keyring, built once.
@@ -100,6 +100,29 @@ pub fn check_payload(data: &[u8]) {
         .verify_at(&key, valid_from(&claims))
         .expect("a key re-issued from accepted claims verifies");
     assert_eq!(verified.claims(), &claims);
+}
+
+/// Target `public_key_text`: parses `text` as a public key, key id, token id, prefix and
+/// key state. Whatever is accepted prints back as exactly `text`, so each value has one
+/// text form (a public key also one byte form: a non-canonical point encoding is refused).
+pub fn check_small_texts(text: &str) {
+    fn round_trip<T: core::str::FromStr + core::fmt::Display>(text: &str) -> Option<T> {
+        let value = text.parse::<T>().ok()?;
+        assert_eq!(
+            value.to_string(),
+            text,
+            "accepted, but not in canonical form"
+        );
+        Some(value)
+    }
+    if let Some(key) = round_trip::<PublicKey>(text) {
+        assert_eq!(PublicKey::from_bytes(&key.to_bytes()), Ok(key));
+        assert_eq!(KeyId::derive(&key.to_bytes()), key.key_id());
+    }
+    round_trip::<KeyId>(text);
+    round_trip::<TokenId>(text);
+    round_trip::<Prefix>(text);
+    round_trip::<KeyState>(text);
 }
 
 /// One edit of a key's text or bytes. Positions wrap around the length.
