@@ -270,9 +270,10 @@ pub(crate) fn encode(
 }
 
 /// Decodes a payload: canonical postcard with nothing left over, claims within the grammar.
-/// A payload longer than a key can hold is refused unread, and the claims are checked while
-/// still borrowed from the input, so that a payload that breaks a rule allocates nothing and
-/// an accepted one allocates no more than its `Claims` (see `docs/limits.md`).
+/// A payload longer than a key can hold is refused unread, and the claims are checked
+/// (grammar, then canonical encoding) while still borrowed from the input, so that a refused
+/// payload allocates nothing and an accepted one no more than its `Claims` (see
+/// `docs/limits.md`).
 pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
     if payload.len() > MAX_PAYLOAD_LEN {
         return Err(Malformed::TooLong);
@@ -293,7 +294,23 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
         extensions: wire.ext.as_slice(),
     };
     parts.validate().map_err(Malformed::Claims)?;
-    let claims = Claims {
+    // postcard accepts over-long varints; only the canonical encoding may verify. Checked on
+    // the borrowed claims, so that a refused payload allocates nothing.
+    let canonical = PayloadOut {
+        app: parts.app_id,
+        scopes: parts.scopes,
+        iat: wire.iat,
+        exp: wire.exp,
+        nbf: wire.nbf,
+        tid: wire.tid,
+        ext: parts.extensions,
+    };
+    let mut again = [0u8; MAX_KEY_BYTES];
+    match postcard::to_slice(&canonical, &mut again) {
+        Ok(enc) if *enc == *payload => {}
+        _ => return Err(Malformed::Payload),
+    }
+    Ok(Claims {
         app_id: parts.app_id.into(),
         scopes: parts.scopes.iter().map(|s| String::from(*s)).collect(),
         issued_at: parts.issued_at,
@@ -305,13 +322,7 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
             .iter()
             .map(|(n, v)| (String::from(*n), Vec::from(*v)))
             .collect(),
-    };
-    // postcard accepts over-long varints; only the canonical encoding may verify.
-    let mut again = [0u8; MAX_KEY_BYTES];
-    match postcard::to_slice(&PayloadOut::from(&claims), &mut again) {
-        Ok(enc) if *enc == *payload => Ok(claims),
-        _ => Err(Malformed::Payload),
-    }
+    })
 }
 
 /// Encodes claims as a payload on its own, for the fuzz targets (`keyseal::__fuzz`).
@@ -323,16 +334,18 @@ pub(crate) fn encode_payload(claims: &Claims) -> Result<Vec<u8>, Error> {
         .map_err(|_| InvalidClaim::TooLarge.into())
 }
 
-/// The payload as it is encoded: fields in this order, postcard rules.
+/// The payload as it is encoded: fields in this order, postcard rules. Generic over how
+/// scopes and extensions are held, owned (`String`, `Vec<u8>`) or borrowed from a payload
+/// being decoded (`&str`, `&[u8]`): postcard writes both the same way.
 #[derive(Serialize)]
-struct PayloadOut<'a> {
+struct PayloadOut<'a, S = String, E = (String, Vec<u8>)> {
     app: &'a str,
-    scopes: &'a [String],
+    scopes: &'a [S],
     iat: u64,
     exp: u64,
     nbf: Option<u64>,
     tid: [u8; 16],
-    ext: &'a [(String, Vec<u8>)],
+    ext: &'a [E],
 }
 
 impl<'a> From<&'a Claims> for PayloadOut<'a> {

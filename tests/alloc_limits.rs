@@ -295,6 +295,9 @@ fn adversarial_payloads(rng: &mut SplitMix, n: usize) -> Vec<Vec<u8>> {
         // Counts over the limits.
         payload_bytes("a", &[""; 33], times, tid, &[]),
         payload_bytes("a", &[], times, tid, &[("", &[][..]); 17]),
+        // Valid claims, but not in the canonical encoding: the issue time (1) as a two-byte
+        // varint, and a token id of zeros that follows the over-long one.
+        [&[1, b'a', 0, 0x81, 0x00, 2, 0][..], &[0; 16], &[0]].concat(),
     ];
     for _ in 0..n {
         out.push(rng.mutate(&valid));
