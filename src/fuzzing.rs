@@ -22,3 +22,10 @@ pub fn decode_payload(payload: &[u8]) -> Result<Claims, Error> {
 pub fn encode_payload(claims: &Claims) -> Result<Vec<u8>, Error> {
     wire::encode_payload(claims)
 }
+
+/// Decodes a revocation list payload and, when it is accepted, encodes the decoded entries
+/// again: the fuzz target requires the identical bytes back.
+#[must_use]
+pub fn revocation_payload_roundtrip(payload: &[u8]) -> Option<Vec<u8>> {
+    crate::revocation::payload_roundtrip(payload)
+}

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzing in CI: build every fuzz target and run each from its seeds for a short fixed time
-# (FUZZ_SECONDS, 20 by default); any crash fails the step. Longer runs: fuzz/run-long.sh.
+# (FUZZ_SECONDS, 15 by default); any crash fails the step. Longer runs: fuzz/run-long.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=../../fuzz/common.sh
 source fuzz/common.sh
 
-seconds="${FUZZ_SECONDS:-20}"
+seconds="${FUZZ_SECONDS:-15}"
 fuzz_install
 fuzz_build
 fuzz_vector_seeds

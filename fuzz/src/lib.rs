@@ -15,7 +15,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use keyseal::{
     __fuzz, Claims, Error, InvalidClaim, KeyId, KeyState, Keyring, MAX_APP_ID_LEN,
     MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS, MAX_SCOPE_LEN, MAX_SCOPES,
-    NewKey, Prefix, PublicKey, Timestamp, TokenId, UntrustedKey, Verifier,
+    NewKey, Prefix, PublicKey, RevocationList, SigningKey, Timestamp, TokenId, UntrustedKey,
+    Verifier,
 };
 
 /// The fixture's keyring, built once.
@@ -344,5 +345,75 @@ pub fn check_mutations(input: &IssueAndMutate) {
         if let Ok(key) = verifier.verify_at(&text, at) {
             assert_eq!(text, original, "a mutated key verified as {key:?}");
         }
+    }
+}
+
+/// Target `keyring_document`: whatever the keyring document parser accepts is a keyring
+/// whose own document loads back as the same keyring, and prints the same document.
+pub fn check_keyring_document(text: &str) {
+    let Ok(ring) = Keyring::from_json(text) else {
+        return;
+    };
+    let document = ring.to_json();
+    let again = Keyring::from_json(&document).expect("a keyring's own document loads");
+    assert_eq!(again, ring, "document round trip changed the keyring: {text:?}");
+    assert_eq!(again.to_json(), document);
+}
+
+/// Target `revocation_list`: the list payload decoder accepts exactly what encodes back to
+/// the identical bytes; the same payload signed by the fixture's active key verifies exactly
+/// when the decoder accepts it; and the raw input as a whole list file never verifies (it
+/// carries no valid signature) nor panics.
+pub fn check_revocation_list(data: &[u8]) {
+    let again = __fuzz::revocation_payload_roundtrip(data);
+    if let Some(again) = &again {
+        assert_eq!(again.as_slice(), data, "accepted list payload is not canonical");
+    }
+    let prefix = Prefix::new(fixture::PREFIX).expect("fixture prefix");
+    let signer = fixture::signing_key(&fixture::ACTIVE_SEED);
+    let mut file = b"keyseal/revocation-list\0".to_vec();
+    file.push(u8::try_from(fixture::PREFIX.len()).expect("short prefix"));
+    file.extend_from_slice(fixture::PREFIX.as_bytes());
+    file.push(keyseal::LIST_VERSION);
+    file.extend_from_slice(&signer.key_id().to_bytes());
+    file.extend_from_slice(data);
+    let signature = signer.sign_raw(&file);
+    file.extend_from_slice(&signature);
+    let verified = RevocationList::verify(&file, &prefix, keyring(), fixture::now());
+    assert_eq!(verified.is_ok(), again.is_some(), "{verified:?}");
+    assert!(RevocationList::verify(data, &prefix, keyring(), fixture::now()).is_err());
+}
+
+/// Target `key_material`: every importer (PKCS#8 and SPKI in PEM and DER, JWK, the compact
+/// text forms) refuses or returns a key whose export imports back as the same key; the
+/// compact text forms are canonical (export gives back the input exactly).
+pub fn check_key_material(data: &[u8]) {
+    if let Ok(sk) = SigningKey::from_pkcs8_der(data) {
+        let der = sk.to_pkcs8_der();
+        let again = SigningKey::from_pkcs8_der(der.as_slice()).expect("own PKCS#8 DER loads");
+        assert_eq!(again.key_id(), sk.key_id());
+    }
+    if let Ok(pk) = PublicKey::from_spki_der(data) {
+        assert_eq!(PublicKey::from_spki_der(&pk.to_spki_der()), Ok(pk));
+    }
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(sk) = SigningKey::from_pkcs8_pem(text) {
+        let pem = sk.to_pkcs8_pem();
+        let again = SigningKey::from_pkcs8_pem(pem.expose_secret()).expect("own PEM loads");
+        assert_eq!(again.key_id(), sk.key_id());
+    }
+    if let Ok(pk) = PublicKey::from_spki_pem(text) {
+        assert_eq!(PublicKey::from_spki_pem(&pk.to_spki_pem()), Ok(pk));
+    }
+    if let Ok(pk) = PublicKey::from_jwk(text) {
+        assert_eq!(PublicKey::from_jwk(&pk.to_jwk()), Ok(pk));
+    }
+    if let Ok(sk) = SigningKey::from_text(text) {
+        assert_eq!(sk.to_text().expose_secret(), text, "secret text form not canonical");
+    }
+    if let Ok(pk) = PublicKey::from_text(text) {
+        assert_eq!(pk.to_text(), text, "public text form not canonical");
     }
 }
