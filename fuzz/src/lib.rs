@@ -356,7 +356,10 @@ pub fn check_keyring_document(text: &str) {
     };
     let document = ring.to_json();
     let again = Keyring::from_json(&document).expect("a keyring's own document loads");
-    assert_eq!(again, ring, "document round trip changed the keyring: {text:?}");
+    assert_eq!(
+        again, ring,
+        "document round trip changed the keyring: {text:?}"
+    );
     assert_eq!(again.to_json(), document);
 }
 
@@ -367,7 +370,11 @@ pub fn check_keyring_document(text: &str) {
 pub fn check_revocation_list(data: &[u8]) {
     let again = __fuzz::revocation_payload_roundtrip(data);
     if let Some(again) = &again {
-        assert_eq!(again.as_slice(), data, "accepted list payload is not canonical");
+        assert_eq!(
+            again.as_slice(),
+            data,
+            "accepted list payload is not canonical"
+        );
     }
     let prefix = Prefix::new(fixture::PREFIX).expect("fixture prefix");
     let signer = fixture::signing_key(&fixture::ACTIVE_SEED);
@@ -411,7 +418,11 @@ pub fn check_key_material(data: &[u8]) {
         assert_eq!(PublicKey::from_jwk(&pk.to_jwk()), Ok(pk));
     }
     if let Ok(sk) = SigningKey::from_text(text) {
-        assert_eq!(sk.to_text().expose_secret(), text, "secret text form not canonical");
+        assert_eq!(
+            sk.to_text().expose_secret(),
+            text,
+            "secret text form not canonical"
+        );
     }
     if let Ok(pk) = PublicKey::from_text(text) {
         assert_eq!(pk.to_text(), text, "public text form not canonical");
