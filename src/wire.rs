@@ -267,10 +267,12 @@ pub(crate) fn encode(
         .ok_or(InvalidClaim::TooLarge)?
         .copy_from_slice(&crc);
     let bytes = buf.get(bytes_start..end).ok_or(InvalidClaim::TooLarge)?;
-    let mut text = String::with_capacity(prefix.len() + 1 + Base64UrlUnpadded::encoded_len(bytes));
+    let mut body = [0u8; MAX_KEY_LEN];
+    let body = Base64UrlUnpadded::encode(bytes, &mut body).map_err(|_| InvalidClaim::TooLarge)?;
+    let mut text = String::with_capacity(prefix.len() + 1 + body.len());
     text.push_str(prefix);
     text.push('_');
-    text.push_str(&Base64UrlUnpadded::encode_string(bytes));
+    text.push_str(body);
     Ok(text)
 }
 
