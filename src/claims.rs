@@ -231,24 +231,56 @@ impl Claims {
     /// Checks every rule of the claims grammar (used for decoded keys: a signed key that
     /// breaks them is refused as malformed).
     pub(crate) fn validate(&self) -> Result<(), InvalidClaim> {
-        check_app_id(&self.app_id)?;
+        ClaimParts {
+            app_id: &self.app_id,
+            scopes: &self.scopes,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            not_before: self.not_before,
+            extensions: &self.extensions,
+        }
+        .validate()
+    }
+}
+
+/// The parts of [`Claims`] that the grammar constrains, borrowed in any string form, so that
+/// a decoder can check received claims before it allocates anything for them.
+pub(crate) struct ClaimParts<'a, S, N, V> {
+    pub(crate) app_id: &'a str,
+    pub(crate) scopes: &'a [S],
+    pub(crate) issued_at: Timestamp,
+    pub(crate) expires_at: Timestamp,
+    pub(crate) not_before: Option<Timestamp>,
+    pub(crate) extensions: &'a [(N, V)],
+}
+
+impl<S: AsRef<str>, N: AsRef<str>, V: AsRef<[u8]>> ClaimParts<'_, S, N, V> {
+    /// Checks every rule of the claims grammar, in a fixed order (the first broken rule is
+    /// the one reported).
+    pub(crate) fn validate(&self) -> Result<(), InvalidClaim> {
+        check_app_id(self.app_id)?;
         if self.scopes.len() > MAX_SCOPES {
             return Err(InvalidClaim::TooManyScopes);
         }
-        self.scopes.iter().try_for_each(|s| check_scope(s))?;
-        if !self.scopes.is_sorted_by(|a, b| a < b) {
+        self.scopes
+            .iter()
+            .try_for_each(|s| check_scope(s.as_ref()))?;
+        if !self.scopes.is_sorted_by(|a, b| a.as_ref() < b.as_ref()) {
             return Err(InvalidClaim::ScopesNotCanonical);
         }
         if self.extensions.len() > MAX_EXTENSIONS {
             return Err(InvalidClaim::TooManyExtensions);
         }
-        for (name, value) in &self.extensions {
-            check_extension_name(name)?;
-            if value.len() > MAX_EXTENSION_VALUE_LEN {
+        for (name, value) in self.extensions {
+            check_extension_name(name.as_ref())?;
+            if value.as_ref().len() > MAX_EXTENSION_VALUE_LEN {
                 return Err(InvalidClaim::Extension);
             }
         }
-        if !self.extensions.is_sorted_by(|a, b| a.0 < b.0) {
+        if !self
+            .extensions
+            .is_sorted_by(|a, b| a.0.as_ref() < b.0.as_ref())
+        {
             return Err(InvalidClaim::ExtensionsNotCanonical);
         }
         if self.expires_at <= self.issued_at {

@@ -97,6 +97,11 @@ mod token;
 mod verifier;
 mod wire;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
+
 /// The README's example runs as a doc test.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -12,8 +12,6 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
 
-use serde::Serialize;
-
 use crate::claims::{Claims, TokenId, check_app_id};
 use crate::error::Error;
 use crate::keys::KEY_ID_LEN;
@@ -722,11 +720,14 @@ impl RevocationListBuilder {
             .filter(|&s| s > now)
             .ok_or(ListProblem::BadTimes)?;
         let keep_token = |exp: Timestamp| exp.saturating_add(self.prune_margin) > now;
-        let tokens: Vec<([u8; 16], u64)> = self
+        let tokens: Vec<RevokedToken> = self
             .tokens
             .iter()
             .filter(|&(_, &exp)| keep_token(exp))
-            .map(|(id, exp)| (id.to_bytes(), exp.as_unix()))
+            .map(|(&token_id, &expires_at)| RevokedToken {
+                token_id,
+                expires_at,
+            })
             .collect();
         let mut apps = self.apps.clone();
         if let Some(lifetime) = self.max_key_lifetime {
@@ -748,25 +749,13 @@ impl RevocationListBuilder {
         {
             return Err(ListProblem::TooManyEntries.into());
         }
-        let payload = ListPayload {
+        let content = Content {
             sequence: self.sequence,
-            issued_at: now.as_unix(),
-            stale_after: stale_after.as_unix(),
-            tokens: &tokens,
-            apps: apps
-                .iter()
-                .map(|a| {
-                    (
-                        a.app_id.as_str(),
-                        a.issued_before.as_unix(),
-                        a.effective.map(Timestamp::as_unix),
-                    )
-                })
-                .collect(),
-            signers: signers
-                .iter()
-                .map(|s| (s.key_id.to_bytes(), s.effective.map(Timestamp::as_unix)))
-                .collect(),
+            issued_at: now,
+            stale_after,
+            tokens,
+            apps,
+            signers,
         };
         let plen = u8::try_from(prefix.as_str().len()).map_err(|_| Error::InvalidPrefix)?;
         let mut out = Vec::with_capacity(
@@ -775,7 +764,7 @@ impl RevocationListBuilder {
                 + prefix.as_str().len()
                 + 1
                 + KEY_ID_LEN
-                + tokens.len() * 21
+                + content.tokens.len() * 21
                 + 64,
         );
         out.extend_from_slice(LIST_CONTEXT);
@@ -783,7 +772,7 @@ impl RevocationListBuilder {
         out.extend_from_slice(prefix.as_str().as_bytes());
         out.push(LIST_VERSION);
         out.extend_from_slice(&key.key_id().to_bytes());
-        let mut out = postcard::to_extend(&payload, out).map_err(|_| ListProblem::TooLarge)?;
+        content.encode(&mut out);
         let signature = key.sign_raw(&out);
         out.extend_from_slice(&signature);
         if out.len() > MAX_LIST_BYTES {
@@ -793,15 +782,62 @@ impl RevocationListBuilder {
     }
 }
 
-/// The payload as encoded: postcard, fields in this order.
-#[derive(Serialize)]
-struct ListPayload<'a> {
-    sequence: u64,
-    issued_at: u64,
-    stale_after: u64,
-    tokens: &'a [([u8; 16], u64)],
-    apps: Vec<(&'a str, u64, Option<u64>)>,
-    signers: Vec<([u8; KEY_ID_LEN], Option<u64>)>,
+impl Content {
+    /// Appends the payload: the postcard encoding that [`decode_payload`] reads, written by
+    /// hand field by field (minimal varints, entries in the order given).
+    fn encode(&self, out: &mut Vec<u8>) {
+        fn varint(mut v: u64, out: &mut Vec<u8>) {
+            loop {
+                let low = v.to_le_bytes()[0] & 0x7f;
+                v >>= 7;
+                if v == 0 {
+                    out.push(low);
+                    return;
+                }
+                out.push(low | 0x80);
+            }
+        }
+        fn option_time(t: Option<Timestamp>, out: &mut Vec<u8>) {
+            match t {
+                None => out.push(0),
+                Some(t) => {
+                    out.push(1);
+                    varint(t.as_unix(), out);
+                }
+            }
+        }
+        let count = |n: usize| n as u64;
+        varint(self.sequence, out);
+        varint(self.issued_at.as_unix(), out);
+        varint(self.stale_after.as_unix(), out);
+        varint(count(self.tokens.len()), out);
+        for t in &self.tokens {
+            out.extend_from_slice(&t.token_id.to_bytes());
+            varint(t.expires_at.as_unix(), out);
+        }
+        varint(count(self.apps.len()), out);
+        for a in &self.apps {
+            varint(count(a.app_id.len()), out);
+            out.extend_from_slice(a.app_id.as_bytes());
+            varint(a.issued_before.as_unix(), out);
+            option_time(a.effective, out);
+        }
+        varint(count(self.signers.len()), out);
+        for s in &self.signers {
+            out.extend_from_slice(&s.key_id.to_bytes());
+            option_time(s.effective, out);
+        }
+    }
+}
+
+/// Decodes a list payload and encodes what it decoded again, for the fuzz targets
+/// (`keyseal::__fuzz`): `Some` exactly when the payload is accepted.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn payload_roundtrip(payload: &[u8]) -> Option<Vec<u8>> {
+    let content = decode_payload(payload).ok()?;
+    let mut out = Vec::new();
+    content.encode(&mut out);
+    Some(out)
 }
 
 #[cfg(test)]

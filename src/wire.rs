@@ -18,7 +18,7 @@ use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::Timestamp;
-use crate::claims::{Claims, MAX_EXTENSIONS, MAX_SCOPES, TokenId};
+use crate::claims::{ClaimParts, Claims, MAX_EXTENSIONS, MAX_SCOPES, TokenId};
 use crate::error::{Error, InvalidClaim, Malformed};
 use crate::keys::{KEY_ID_LEN, KeyId};
 
@@ -49,6 +49,9 @@ const CHECKSUM_LEN: usize = 4;
 /// The smallest payload: 1-byte app id, no scopes, 1-byte times, no not-before, token id,
 /// no extensions.
 const MIN_PAYLOAD_LEN: usize = 2 + 1 + 1 + 1 + 1 + 16 + 1;
+/// The largest payload: what is left of [`MAX_KEY_BYTES`] after the header, signature and
+/// checksum.
+pub(crate) const MAX_PAYLOAD_LEN: usize = MAX_KEY_BYTES - HEADER_LEN - SIGNATURE_LEN - CHECKSUM_LEN;
 /// The fewest bytes a well-formed key can decode to.
 pub(crate) const MIN_KEY_BYTES: usize = HEADER_LEN + MIN_PAYLOAD_LEN + SIGNATURE_LEN + CHECKSUM_LEN;
 /// Room in front of the key bytes for the signed-message context and prefix.
@@ -69,7 +72,8 @@ impl Prefix {
     /// [`Error::InvalidPrefix`] if it breaks the grammar.
     pub fn new(prefix: impl Into<String>) -> Result<Prefix, Error> {
         let prefix = prefix.into();
-        if prefix_len(prefix.as_bytes()) == Some(prefix.len()) {
+        // The length first: the grammar is never run over more than a prefix can be.
+        if prefix.len() <= MAX_PREFIX_LEN && prefix_len(prefix.as_bytes()) == Some(prefix.len()) {
             Ok(Prefix(prefix))
         } else {
             Err(Error::InvalidPrefix)
@@ -263,15 +267,24 @@ pub(crate) fn encode(
         .ok_or(InvalidClaim::TooLarge)?
         .copy_from_slice(&crc);
     let bytes = buf.get(bytes_start..end).ok_or(InvalidClaim::TooLarge)?;
-    let mut text = String::with_capacity(prefix.len() + 1 + Base64UrlUnpadded::encoded_len(bytes));
+    let mut body = [0u8; MAX_KEY_LEN];
+    let body = Base64UrlUnpadded::encode(bytes, &mut body).map_err(|_| InvalidClaim::TooLarge)?;
+    let mut text = String::with_capacity(prefix.len() + 1 + body.len());
     text.push_str(prefix);
     text.push('_');
-    text.push_str(&Base64UrlUnpadded::encode_string(bytes));
+    text.push_str(body);
     Ok(text)
 }
 
 /// Decodes a payload: canonical postcard with nothing left over, claims within the grammar.
+/// A payload longer than a key can hold is refused unread, and the claims are checked
+/// (grammar, then canonical encoding) while still borrowed from the input, so that a refused
+/// payload allocates nothing and an accepted one no more than its `Claims` (see
+/// `docs/limits.md`).
 pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
+    if payload.len() > MAX_PAYLOAD_LEN {
+        return Err(Malformed::TooLong);
+    }
     let (wire, rest) =
         postcard::take_from_bytes::<PayloadIn<'_>>(payload).map_err(|_| Malformed::Payload)?;
     if !rest.is_empty() {
@@ -279,27 +292,42 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
     }
     let time =
         |t: u64| Timestamp::from_unix(t).ok_or(Malformed::Claims(InvalidClaim::TimeOutOfRange));
-    let claims = Claims {
-        app_id: wire.app.into(),
-        scopes: wire.scopes.0.into_iter().map(String::from).collect(),
+    let parts = ClaimParts {
+        app_id: wire.app,
+        scopes: wire.scopes.as_slice(),
         issued_at: time(wire.iat)?,
         expires_at: time(wire.exp)?,
         not_before: wire.nbf.map(time).transpose()?,
-        token_id: TokenId::from_bytes(wire.tid),
-        extensions: wire
-            .ext
-            .0
-            .into_iter()
-            .map(|(n, v)| (String::from(n), Vec::from(v)))
-            .collect(),
+        extensions: wire.ext.as_slice(),
     };
-    claims.validate().map_err(Malformed::Claims)?;
-    // postcard accepts over-long varints; only the canonical encoding may verify.
-    if encodes_to(&PayloadOut::from(&claims), payload) {
-        Ok(claims)
-    } else {
-        Err(Malformed::Payload)
+    parts.validate().map_err(Malformed::Claims)?;
+    // postcard accepts over-long varints; only the canonical encoding may verify. Checked on
+    // the borrowed claims, so that a refused payload allocates nothing.
+    let canonical = PayloadOut {
+        app: parts.app_id,
+        scopes: parts.scopes,
+        iat: wire.iat,
+        exp: wire.exp,
+        nbf: wire.nbf,
+        tid: wire.tid,
+        ext: parts.extensions,
+    };
+    if !encodes_to(&canonical, payload) {
+        return Err(Malformed::Payload);
     }
+    Ok(Claims {
+        app_id: parts.app_id.into(),
+        scopes: parts.scopes.iter().map(|s| String::from(*s)).collect(),
+        issued_at: parts.issued_at,
+        expires_at: parts.expires_at,
+        not_before: parts.not_before,
+        token_id: TokenId::from_bytes(wire.tid),
+        extensions: parts
+            .extensions
+            .iter()
+            .map(|(n, v)| (String::from(*n), Vec::from(*v)))
+            .collect(),
+    })
 }
 
 /// Whether `value`'s postcard encoding is exactly `expected`, compared as it is produced,
@@ -332,16 +360,27 @@ pub(crate) fn encodes_to<T: Serialize + ?Sized>(value: &T, expected: &[u8]) -> b
     postcard::serialize_with_flavor(value, Matches(expected)).is_ok()
 }
 
-/// The payload as it is encoded: fields in this order, postcard rules.
+/// Encodes claims as a payload on its own, for the fuzz targets (`keyseal::__fuzz`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn encode_payload(claims: &Claims) -> Result<Vec<u8>, Error> {
+    let mut buf = [0u8; MAX_PAYLOAD_LEN];
+    postcard::to_slice(&PayloadOut::from(claims), &mut buf)
+        .map(|p| p.to_vec())
+        .map_err(|_| InvalidClaim::TooLarge.into())
+}
+
+/// The payload as it is encoded: fields in this order, postcard rules. Generic over how
+/// scopes and extensions are held, owned (`String`, `Vec<u8>`) or borrowed from a payload
+/// being decoded (`&str`, `&[u8]`): postcard writes both the same way.
 #[derive(Serialize)]
-struct PayloadOut<'a> {
+struct PayloadOut<'a, S = String, E = (String, Vec<u8>)> {
     app: &'a str,
-    scopes: &'a [String],
+    scopes: &'a [S],
     iat: u64,
     exp: u64,
     nbf: Option<u64>,
     tid: [u8; 16],
-    ext: &'a [(String, Vec<u8>)],
+    ext: &'a [E],
 }
 
 impl<'a> From<&'a Claims> for PayloadOut<'a> {
@@ -374,13 +413,24 @@ struct PayloadIn<'a> {
     ext: Bounded<(&'a str, &'a [u8]), MAX_EXTENSIONS>,
 }
 
-/// A sequence of at most `N` elements; a longer length prefix is refused up front.
-pub(crate) struct Bounded<T, const N: usize>(pub(crate) Vec<T>);
+/// A sequence of at most `N` elements, held on the stack: a longer length prefix is refused
+/// up front, and nothing is allocated for the elements before they have been checked.
+pub(crate) struct Bounded<T, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
 
-impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for Bounded<T, N> {
+impl<T, const N: usize> Bounded<T, N> {
+    /// The elements decoded.
+    pub(crate) fn as_slice(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Default + Copy, const N: usize> Deserialize<'de> for Bounded<T, N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T, const N: usize>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for V<T, N> {
+        impl<'de, T: Deserialize<'de> + Default + Copy, const N: usize> Visitor<'de> for V<T, N> {
             type Value = Bounded<T, N>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "a sequence of at most {N} elements")
@@ -390,14 +440,19 @@ impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for Bounded<T, N
                 if hint > N {
                     return Err(serde::de::Error::invalid_length(hint, &self));
                 }
-                let mut out = Vec::with_capacity(hint);
+                let mut out = Bounded {
+                    items: [T::default(); N],
+                    len: 0,
+                };
                 while let Some(x) = seq.next_element()? {
-                    if out.len() == N {
-                        return Err(serde::de::Error::invalid_length(N + 1, &self));
-                    }
-                    out.push(x);
+                    let slot = out
+                        .items
+                        .get_mut(out.len)
+                        .ok_or_else(|| serde::de::Error::invalid_length(N + 1, &self))?;
+                    *slot = x;
+                    out.len += 1;
                 }
-                Ok(Bounded(out))
+                Ok(out)
             }
         }
         d.deserialize_seq(V::<T, N>(PhantomData))

@@ -4,6 +4,7 @@
 //! Built with the `cli` feature (`cargo install --path . --features cli`), so the library
 //! keeps its small dependency set. Exit statuses are documented in `keyseal --help` and in
 //! [`exit::Exit`].
+#![forbid(unsafe_code)]
 
 mod cli;
 mod exit;
