@@ -186,12 +186,7 @@ impl fmt::Display for ListProblem {
 pub struct RevocationList {
     prefix: Prefix,
     signer: KeyId,
-    sequence: u64,
-    issued_at: Timestamp,
-    stale_after: Timestamp,
-    tokens: Vec<RevokedToken>,
-    apps: Vec<RevokedApp>,
-    signers: Vec<RevokedSigner>,
+    content: Content,
     index: TokenIndex,
 }
 
@@ -248,12 +243,7 @@ impl RevocationList {
             prefix: prefix.clone(),
             signer,
             index: TokenIndex::build(&content.tokens),
-            sequence: content.sequence,
-            issued_at: content.issued_at,
-            stale_after: content.stale_after,
-            tokens: content.tokens,
-            apps: content.apps,
-            signers: content.signers,
+            content,
         })
     }
 
@@ -272,37 +262,37 @@ impl RevocationList {
     /// The sequence number; each list has a higher one than the last.
     #[must_use]
     pub fn sequence(&self) -> u64 {
-        self.sequence
+        self.content.sequence
     }
 
     /// When it was issued.
     #[must_use]
     pub fn issued_at(&self) -> Timestamp {
-        self.issued_at
+        self.content.issued_at
     }
 
     /// When it goes stale: from this time on, verifiers need a newer list.
     #[must_use]
     pub fn stale_after(&self) -> Timestamp {
-        self.stale_after
+        self.content.stale_after
     }
 
     /// Revoked token ids, sorted.
     #[must_use]
     pub fn tokens(&self) -> &[RevokedToken] {
-        &self.tokens
+        &self.content.tokens
     }
 
     /// "App issued before" entries, sorted.
     #[must_use]
     pub fn apps(&self) -> &[RevokedApp] {
-        &self.apps
+        &self.content.apps
     }
 
     /// Revoked signing keys, sorted.
     #[must_use]
     pub fn signers(&self) -> &[RevokedSigner] {
-        &self.signers
+        &self.content.signers
     }
 
     /// Whether this list revokes a key with `claims` signed by `signer`, at `now`.
@@ -314,11 +304,11 @@ impl RevocationList {
         now: Timestamp,
     ) -> Option<RevocationReason> {
         let in_effect = |e: Option<Timestamp>| e.is_none_or(|e| now >= e);
-        if self.index.contains(&self.tokens, claims.token_id) {
+        if self.index.contains(&self.content.tokens, claims.token_id) {
             return Some(RevocationReason::Token);
         }
-        let start = self.signers.partition_point(|s| s.key_id < signer);
-        let signers = self.signers.get(start..).unwrap_or_default();
+        let start = self.content.signers.partition_point(|s| s.key_id < signer);
+        let signers = self.content.signers.get(start..).unwrap_or_default();
         if signers
             .iter()
             .take_while(|s| s.key_id == signer)
@@ -327,8 +317,12 @@ impl RevocationList {
             return Some(RevocationReason::Signer);
         }
         let app = claims.app_id.as_str();
-        let start = self.apps.partition_point(|a| a.app_id.as_str() < app);
-        self.apps
+        let start = self
+            .content
+            .apps
+            .partition_point(|a| a.app_id.as_str() < app);
+        self.content
+            .apps
             .get(start..)
             .unwrap_or_default()
             .iter()
@@ -342,11 +336,11 @@ impl RevocationList {
     /// Bytes of memory held by the entries and the index (excluding the struct itself).
     #[must_use]
     pub fn heap_size(&self) -> usize {
-        let apps: usize = self.apps.iter().map(|a| a.app_id.capacity()).sum();
-        self.tokens.capacity() * core::mem::size_of::<RevokedToken>()
-            + self.apps.capacity() * core::mem::size_of::<RevokedApp>()
+        let apps: usize = self.content.apps.iter().map(|a| a.app_id.capacity()).sum();
+        self.content.tokens.capacity() * core::mem::size_of::<RevokedToken>()
+            + self.content.apps.capacity() * core::mem::size_of::<RevokedApp>()
             + apps
-            + self.signers.capacity() * core::mem::size_of::<RevokedSigner>()
+            + self.content.signers.capacity() * core::mem::size_of::<RevokedSigner>()
             + self.index.heap_size()
     }
 }
@@ -356,12 +350,12 @@ impl fmt::Debug for RevocationList {
         f.debug_struct("RevocationList")
             .field("prefix", &self.prefix)
             .field("signer", &self.signer)
-            .field("sequence", &self.sequence)
-            .field("issued_at", &self.issued_at)
-            .field("stale_after", &self.stale_after)
-            .field("tokens", &self.tokens.len())
-            .field("apps", &self.apps.len())
-            .field("signers", &self.signers.len())
+            .field("sequence", &self.content.sequence)
+            .field("issued_at", &self.content.issued_at)
+            .field("stale_after", &self.content.stale_after)
+            .field("tokens", &self.content.tokens.len())
+            .field("apps", &self.content.apps.len())
+            .field("signers", &self.content.signers.len())
             .finish()
     }
 }
@@ -488,6 +482,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The decoded payload.
+#[derive(Clone, PartialEq, Eq)]
 struct Content {
     sequence: u64,
     issued_at: Timestamp,
@@ -628,15 +623,19 @@ impl RevocationListBuilder {
     #[must_use]
     pub fn from_previous(previous: &RevocationList) -> RevocationListBuilder {
         let mut b = RevocationListBuilder::new();
-        b.sequence = previous.sequence.saturating_add(1);
+        b.sequence = previous.content.sequence.saturating_add(1);
         b.tokens = previous
+            .content
             .tokens
             .iter()
             .map(|t| (t.token_id, t.expires_at))
             .collect();
-        b.apps.clone_from(&previous.apps);
-        b.signers.clone_from(&previous.signers);
-        b.valid_for = previous.stale_after.duration_since(previous.issued_at);
+        b.apps.clone_from(&previous.content.apps);
+        b.signers.clone_from(&previous.content.signers);
+        b.valid_for = previous
+            .content
+            .stale_after
+            .duration_since(previous.content.issued_at);
         b
     }
 
