@@ -581,6 +581,12 @@ pub enum KeyMaterialProblem {
         /// The key id derived from the public key.
         derived: KeyId,
     },
+    /// The input is longer than any encoding of one key can be (a JWK over
+    /// [`MAX_JWK_LEN`](crate::MAX_JWK_LEN) bytes); nothing of it was parsed.
+    TooLarge {
+        /// Its length in bytes.
+        len: usize,
+    },
 }
 
 /// A structural problem with JSON input.
@@ -644,6 +650,12 @@ pub enum DocumentProblem {
     SecondActive {
         /// Index of the earlier active entry.
         first: usize,
+    },
+    /// The document is longer than [`MAX_KEYRING_DOCUMENT_LEN`](crate::MAX_KEYRING_DOCUMENT_LEN)
+    /// bytes; nothing of it was parsed.
+    TooLarge {
+        /// Its length in bytes.
+        len: usize,
     },
 }
 
@@ -713,6 +725,9 @@ impl fmt::Display for KeyMaterialProblem {
                 f,
                 "member 'kid' is not the key id of this key, which is {derived}"
             ),
+            KeyMaterialProblem::TooLarge { len } => {
+                write!(f, "{len} bytes is too long to be one key")
+            }
         }
     }
 }
@@ -742,6 +757,11 @@ impl fmt::Display for DocumentProblem {
             ),
             DocumentProblem::InvalidVersion => f.write_str("'version' must be a positive integer"),
             DocumentProblem::NoKeys => f.write_str("the document lists no keys"),
+            DocumentProblem::TooLarge { len } => write!(
+                f,
+                "{len} bytes is more than a keyring document may be ({} bytes)",
+                crate::MAX_KEYRING_DOCUMENT_LEN
+            ),
             DocumentProblem::InvalidKid => f.write_str("'kid' must be 16 lowercase hex digits"),
             DocumentProblem::PublicKeyEncoding => f.write_str(
                 "'public_key' must be the 32-byte key as 43 characters of unpadded base64url",

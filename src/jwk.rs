@@ -14,6 +14,11 @@ use crate::json::Node;
 use crate::key_text::decode_bare;
 use crate::{KeyId, PublicKey};
 
+/// The longest JWK text [`PublicKey::from_jwk`] parses, in bytes. A JWK of one Ed25519 key
+/// is about 150 bytes; 16 KiB leaves room for whitespace and extra members (which RFC 7517
+/// lets it carry), and anything longer is refused before it is parsed.
+pub const MAX_JWK_LEN: usize = 16 * 1024;
+
 #[derive(Serialize)]
 struct JwkOut<'a> {
     kty: &'static str,
@@ -95,6 +100,9 @@ impl PublicKey {
     /// `use` is not `sig`, or it holds a private key (`d`); [`Error::InvalidPublicKey`]
     /// for a non-canonical or weak key.
     pub fn from_jwk(jwk: &str) -> Result<PublicKey, Error> {
+        if jwk.len() > MAX_JWK_LEN {
+            return Err(problem(KeyMaterialProblem::TooLarge { len: jwk.len() }));
+        }
         let json = |p: JsonProblem| problem(KeyMaterialProblem::Json(p));
         let Node::Object(mut object) = Node::parse(jwk).map_err(json)? else {
             return Err(json(JsonProblem::NotAnObject));

@@ -201,6 +201,11 @@ fn read_key_file(path: &Path, secret: bool) -> Result<Zeroizing<Vec<u8>>, Error>
     Ok(buf)
 }
 
+/// The length of the file at `path`, for messages (0 if it cannot be read).
+fn file_len(path: &Path) -> u64 {
+    fs::metadata(path).map_or(0, |m| m.len())
+}
+
 fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Error> {
     core::str::from_utf8(bytes).map_err(|_| {
         let e = io::Error::new(io::ErrorKind::InvalidData, "not a text file");
@@ -367,7 +372,21 @@ impl crate::Keyring {
     /// [`Error::Io`] or [`Error::KeyringDocument`].
     pub fn load_json_file(path: impl AsRef<Path>) -> Result<crate::Keyring, Error> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|e| io_error("read", path, &e))?;
+        let file = File::open(path).map_err(|e| io_error("read", path, &e))?;
+        // Reads one byte past the limit at most: enough to know the file is too large.
+        let limit = u64::try_from(crate::MAX_KEYRING_DOCUMENT_LEN).unwrap_or(u64::MAX);
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error("read", path, &e))?;
+        if bytes.len() > crate::MAX_KEYRING_DOCUMENT_LEN {
+            let len = usize::try_from(file_len(path)).unwrap_or(usize::MAX);
+            return Err(Error::KeyringDocument {
+                entry: None,
+                kid: None,
+                problem: crate::DocumentProblem::TooLarge { len },
+            });
+        }
         crate::Keyring::from_json(utf8(path, &bytes)?)
     }
 }

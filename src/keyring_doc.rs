@@ -37,6 +37,10 @@ use crate::{KeyId, KeyState, Keyring, PublicKey, Timestamp};
 /// The keyring document format version this library writes and reads.
 pub const KEYRING_DOCUMENT_VERSION: u64 = 1;
 
+/// The longest keyring document keyseal parses, in bytes (1 MiB: about 5,000 keys as keyseal
+/// writes them). A longer one is refused before any of it is parsed.
+pub const MAX_KEYRING_DOCUMENT_LEN: usize = 1 << 20;
+
 /// Members whose names start with this are annotations: kept out of the format, ignored by
 /// readers.
 const ANNOTATION_PREFIX: &str = "x-";
@@ -178,6 +182,9 @@ impl Keyring {
     /// well-formed) and the rule it breaks.
     pub fn from_json(json: &str) -> Result<Keyring, Error> {
         let top = |p| doc_error(None, None, p);
+        if json.len() > MAX_KEYRING_DOCUMENT_LEN {
+            return Err(top(DocumentProblem::TooLarge { len: json.len() }));
+        }
         let Node::Object(mut doc) = Node::parse(json).map_err(|p| top(DocumentProblem::Json(p)))?
         else {
             return Err(top(DocumentProblem::Json(JsonProblem::NotAnObject)));

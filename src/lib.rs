@@ -118,12 +118,14 @@ pub use claims::{
 pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
 pub use issuer::{IssuedKey, Issuer};
+#[cfg(feature = "json")]
+pub use jwk::MAX_JWK_LEN;
 pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};
 #[cfg(feature = "std")]
 pub use keyfile::{SaveMode, write_file_atomically};
 pub use keyring::{KeyEntry, KeyState, Keyring};
 #[cfg(feature = "json")]
-pub use keyring_doc::KEYRING_DOCUMENT_VERSION;
+pub use keyring_doc::{KEYRING_DOCUMENT_VERSION, MAX_KEYRING_DOCUMENT_LEN};
 pub use keys::{KEY_ID_LEN, KeyId, PublicKey, SigningKey};
 #[cfg(feature = "std")]
 pub use live::LiveVerifier;

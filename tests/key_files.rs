@@ -225,6 +225,20 @@ fn public_key_and_keyring_files() {
     ring.save_json_file(&doc, SaveMode::Replace).unwrap();
     assert_eq!(Keyring::load_json_file(&doc).unwrap(), ring);
     assert_eq!(listing(dir.path()), ["keyring.json", "signing.pub.pem"]);
+
+    // A file past the document limit is refused after reading one byte past the limit.
+    let mut big = ring.to_json();
+    big.push_str(&" ".repeat(keyseal::MAX_KEYRING_DOCUMENT_LEN * 2));
+    let big_path = dir.path().join("big.json");
+    fs::write(&big_path, &big).unwrap();
+    assert_eq!(
+        Keyring::load_json_file(&big_path),
+        Err(Error::KeyringDocument {
+            entry: None,
+            kid: None,
+            problem: keyseal::DocumentProblem::TooLarge { len: big.len() },
+        })
+    );
 }
 
 #[test]

@@ -460,3 +460,21 @@ fn the_secret_key_regex_finds_secret_keys_and_nothing_else() {
     assert!(secret.is_match(&look_alike));
     assert!(SigningKey::from_text(&look_alike).is_err());
 }
+
+#[test]
+fn oversized_jwk_is_refused_before_parsing() {
+    let pk = SigningKey::from_seed(&[7; 32]).unwrap().public_key();
+    let jwk = pk.to_jwk();
+    let max = keyseal::MAX_JWK_LEN;
+    // Whitespace is allowed between JSON tokens: the same key, padded to the limit, loads.
+    let at_limit = format!("{jwk}{}", "\n".repeat(max - jwk.len()));
+    assert_eq!(PublicKey::from_jwk(&at_limit).unwrap(), pk);
+    let over = format!("{at_limit}\n");
+    assert_eq!(
+        PublicKey::from_jwk(&over),
+        Err(pem_error(
+            KeyEncoding::Jwk,
+            KeyMaterialProblem::TooLarge { len: max + 1 }
+        ))
+    );
+}

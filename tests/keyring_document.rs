@@ -410,3 +410,32 @@ fn null_and_absent_times_are_the_same() {
     });
     assert_eq!(load(&d).unwrap(), example());
 }
+
+#[test]
+fn size_limit_is_checked_before_parsing() {
+    let doc = example().to_json();
+    let max = keyseal::MAX_KEYRING_DOCUMENT_LEN;
+    // Whitespace is valid JSON anywhere between tokens: pad the real document to the limit.
+    let at_limit = format!("{doc}{}", " ".repeat(max - doc.len()));
+    assert_eq!(Keyring::from_json(&at_limit).unwrap(), example());
+    let over = format!("{at_limit} ");
+    assert_eq!(
+        Keyring::from_json(&over),
+        Err(Error::KeyringDocument {
+            entry: None,
+            kid: None,
+            problem: DocumentProblem::TooLarge { len: max + 1 },
+        })
+    );
+    // Refused by size even though it is not JSON at all: nothing of it was parsed.
+    let junk = "[".repeat(max + 1);
+    assert!(matches!(
+        Keyring::from_json(&junk),
+        Err(Error::KeyringDocument {
+            problem: DocumentProblem::TooLarge { .. },
+            ..
+        })
+    ));
+    let message = Keyring::from_json(&over).unwrap_err().to_string();
+    assert!(message.contains("1048577 bytes"), "{message}");
+}
