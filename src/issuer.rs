@@ -2,11 +2,14 @@
 
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::claims::{Claims, NewKey, TokenId};
 use crate::error::{Error, KeyringProblem};
-use crate::{Clock, KeyId, Keyring, Prefix, PublicKey, SigningKey, Timestamp, wire};
+use crate::{
+    Clock, KeyId, Keyring, Prefix, PublicKey, RevocationListBuilder, SigningKey, Timestamp, wire,
+};
 
 /// Issues keys under one prefix with one signing key.
 ///
@@ -84,6 +87,35 @@ impl Issuer {
     #[must_use]
     pub fn public_key(&self) -> PublicKey {
         self.key.public_key()
+    }
+
+    /// Signs the revocation list `list` describes with this issuer's key, under its prefix,
+    /// as of `now`: the signing service's usual way to publish a list, since the key that
+    /// issues and the prefix the list must carry are already here.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), keyseal::Error> {
+    /// use keyseal::{Issuer, KeyState, Keyring, Prefix, RevocationList, RevocationListBuilder};
+    /// use keyseal::{SigningKey, Timestamp};
+    ///
+    /// let issuer = Issuer::new(Prefix::new("acme_live")?, SigningKey::generate()?);
+    /// let mut keyring = Keyring::new();
+    /// keyring.add(issuer.public_key(), KeyState::Active)?;
+    /// let now = Timestamp::now();
+    /// let bytes = issuer.sign_revocation_list(&RevocationListBuilder::new(), now)?;
+    /// let list = RevocationList::verify(&bytes, issuer.prefix(), &keyring, now)?;
+    /// assert_eq!(list.sequence(), 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`RevocationListBuilder::sign`].
+    pub fn sign_revocation_list(
+        &self,
+        list: &RevocationListBuilder,
+        now: Timestamp,
+    ) -> Result<Vec<u8>, Error> {
+        list.sign(&self.prefix, &self.key, now)
     }
 
     /// Issues a key now, with a random token id.
