@@ -920,6 +920,80 @@ fn revoke_accumulates_every_kind_of_entry() {
 }
 
 #[test]
+fn concurrent_revokes_lose_no_entry() {
+    let f = Fixture::new();
+    f.revoke(&["--create"]).success();
+    let keys: Vec<String> = (0..8).map(|i| live_key(&format!("app_{i}"))).collect();
+    // Eight processes at once, each revoking one key: each must wait its turn on the lock,
+    // build on the list the one before wrote, and keep its entries.
+    let children: Vec<std::process::Child> = keys
+        .iter()
+        .map(|key| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_keyseal"))
+                .current_dir(f.dir.path())
+                .args([
+                    "revoke",
+                    "--revocations",
+                    "revoked.bin",
+                    "--keyring",
+                    "keyring.json",
+                    "--key",
+                    "signing.pem",
+                    "--prefix",
+                    PREFIX,
+                    "--wait",
+                    "60s",
+                    "--api-key",
+                    key,
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let list = f.list();
+    assert_eq!(list.sequence(), 9);
+    let revoked: Vec<_> = list.tokens().iter().map(|t| t.token_id).collect();
+    for key in &keys {
+        let id = UntrustedKey::parse(key)
+            .unwrap()
+            .untrusted_claims()
+            .unwrap()
+            .token_id();
+        assert!(revoked.contains(&id), "an entry was lost");
+    }
+    assert_eq!(f.listing(), ["keyring.json", "revoked.bin", "signing.pem"]);
+}
+
+#[test]
+fn a_lock_left_behind_is_named_and_nothing_is_written() {
+    let f = Fixture::new();
+    f.revoke(&["--create"]).success();
+    let before = fs::read(f.path("revoked.bin")).unwrap();
+    // What a `keyseal revoke` killed mid-run leaves behind.
+    f.write("revoked.bin.lock", "12345\n");
+    let key = live_key("app_1");
+    f.revoke(&["--wait", "1s", "--api-key", &key])
+        .code(5)
+        .stderr(predicate::str::contains(
+            "revoked.bin.lock exists: another keyseal revoke is changing revoked.bin (waited 1 s; nothing written)",
+        ));
+    assert_eq!(fs::read(f.path("revoked.bin")).unwrap(), before);
+    fs::remove_file(f.path("revoked.bin.lock")).unwrap();
+    f.revoke(&["--api-key", &key]).success();
+    assert_eq!(f.list().sequence(), 2);
+}
+
+#[test]
 fn revoke_refusals_leave_the_list_byte_identical() {
     let f = Fixture::new();
     f.revoke(&["--create"]).success();

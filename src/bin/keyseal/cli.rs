@@ -375,6 +375,10 @@ pub(crate) struct RevokeArgs {
     /// How long the new list stays fresh (default: as long as the previous one, or 1d).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) valid_for: Option<Duration>,
+    /// How long to wait while another keyseal revoke holds the list's lock file
+    /// (<FILE>.lock), before giving up with nothing written.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub(crate) wait: Duration,
     /// Print a summary as JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -6,9 +6,15 @@
 //! keyring, and the new list verifies, has the next sequence number and holds every entry of
 //! the previous list and every new one (only tokens of keys that expired over a day ago are
 //! pruned). The file is then replaced atomically, unless it changed in the meantime.
+//!
+//! Two `keyseal revoke` runs on one list never overlap: each holds `<list>.lock` (created
+//! exclusively, as git's `index.lock`) from before it reads the list until the new one is in
+//! place, so neither can replace the list with one that lacks the other's entries.
 
-use std::io;
-use std::path::Path;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use keyseal::{
     Claims, Error, KeyState, Keyring, Prefix, RevocationList, RevocationListBuilder, SaveMode,
@@ -50,8 +56,9 @@ pub(crate) fn run(args: &RevokeArgs) -> Result<Exit, Failure> {
     }
     let tokens = tokens(args, &keyring, now)?;
 
+    let _lock = ListLock::acquire(path, args.wait)?;
     let (mut builder, previous) = if args.create {
-        if std::fs::symlink_metadata(path).is_ok() {
+        if fs::symlink_metadata(path).is_ok() {
             return Err(Failure::other(
                 Exit::Refused,
                 "key_file_exists",
@@ -63,7 +70,7 @@ pub(crate) fn run(args: &RevokeArgs) -> Result<Exit, Failure> {
         }
         (RevocationListBuilder::new(), None)
     } else {
-        let bytes = match std::fs::symlink_metadata(path) {
+        let bytes = match fs::symlink_metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(Failure::other(
                     Exit::Io,
@@ -135,6 +142,58 @@ pub(crate) fn run(args: &RevokeArgs) -> Result<Exit, Failure> {
     }
     report(path, previous_list, &list, &tokens, now, args.json)?;
     Ok(Exit::Ok)
+}
+
+/// `<list>.lock`, held while one run reads, rebuilds and replaces the list; removed on drop.
+/// A run that is killed leaves it behind, and the next run says so and names the file.
+struct ListLock {
+    path: PathBuf,
+}
+
+impl ListLock {
+    fn acquire(list: &Path, wait: Duration) -> Result<ListLock, Failure> {
+        let mut name = list.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let start = Instant::now();
+        loop {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    // The holder's process id, for whoever finds a lock left behind.
+                    let _ = writeln!(file, "{}", std::process::id());
+                    return Ok(ListLock { path });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    if start.elapsed() >= wait {
+                        return Err(Failure::other(
+                            Exit::Refused,
+                            "list_locked",
+                            format!(
+                                "{} exists: another keyseal revoke is changing {} (waited {} s; nothing written). If none is running, one was killed: delete the lock file and run the command again",
+                                path.display(),
+                                list.display(),
+                                wait.as_secs()
+                            ),
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => {
+                    return Err(Failure::other(
+                        Exit::Io,
+                        "io",
+                        format!("cannot create lock file {}: {e}", path.display()),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for ListLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 fn write(path: &Path, bytes: &[u8], mode: SaveMode) -> Result<(), Failure> {
