@@ -132,19 +132,7 @@ impl Fixture {
 
     /// `keyseal revoke` on `revoked.bin` with the fixture's keyring and key.
     fn revoke(&self, extra: &[&str]) -> Assert {
-        let mut args = vec![
-            "revoke",
-            "--revocations",
-            "revoked.bin",
-            "--keyring",
-            "keyring.json",
-            "--key",
-            "signing.pem",
-            "--prefix",
-            PREFIX,
-        ];
-        args.extend_from_slice(extra);
-        self.run(&args)
+        self.run(&revoke_args(extra))
     }
 
     /// The revocation list, verified with the library.
@@ -163,6 +151,23 @@ impl Fixture {
         names.sort();
         names
     }
+}
+
+/// The arguments of `keyseal revoke` on `revoked.bin` with the fixture's keyring and key.
+fn revoke_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "revoke",
+        "--revocations",
+        "revoked.bin",
+        "--keyring",
+        "keyring.json",
+        "--key",
+        "signing.pem",
+        "--prefix",
+        PREFIX,
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 fn stdout(assert: &Assert) -> String {
@@ -839,16 +844,7 @@ fn revoke_accumulates_every_kind_of_entry() {
     let k2 = live_key("app_2");
     let signer = signing(7).key_id().to_string();
     let out = f
-        .keyseal(&[
-            "revoke",
-            "--revocations",
-            "revoked.bin",
-            "--keyring",
-            "keyring.json",
-            "--key",
-            "signing.pem",
-            "--prefix",
-            PREFIX,
+        .keyseal(&revoke_args(&[
             "--api-key",
             &k1,
             "--api-keys-from",
@@ -862,7 +858,7 @@ fn revoke_accumulates_every_kind_of_entry() {
             "--effective",
             "2027-01-01T00:00:00Z",
             "--json",
-        ])
+        ]))
         .write_stdin(format!("# leaked in ticket 42\n\n{k2}\n"))
         .assert()
         .success();
@@ -931,21 +927,7 @@ fn concurrent_revokes_lose_no_entry() {
         .map(|key| {
             std::process::Command::new(env!("CARGO_BIN_EXE_keyseal"))
                 .current_dir(f.dir.path())
-                .args([
-                    "revoke",
-                    "--revocations",
-                    "revoked.bin",
-                    "--keyring",
-                    "keyring.json",
-                    "--key",
-                    "signing.pem",
-                    "--prefix",
-                    PREFIX,
-                    "--wait",
-                    "60s",
-                    "--api-key",
-                    key,
-                ])
+                .args(revoke_args(&["--wait", "60s", "--api-key", key]))
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -1147,19 +1129,7 @@ fn failed_writes_leave_old_files_whole_and_no_temporary_files() {
         .success();
     let list = fs::read(f.path("revoked.bin")).unwrap();
     let ring = fs::read(f.path("keyring.json")).unwrap();
-    let revoke = [
-        "revoke",
-        "--revocations",
-        "revoked.bin",
-        "--keyring",
-        "keyring.json",
-        "--key",
-        "signing.pem",
-        "--prefix",
-        PREFIX,
-        "--app",
-        "app_2",
-    ];
+    let revoke = revoke_args(&["--app", "app_2"]);
     without_room(&f, &revoke)
         .code(3)
         .stdout(predicate::str::is_empty())
