@@ -685,6 +685,13 @@ fn verify_failure_classes_have_distinct_statuses_and_one_line() {
             19,
             "revocation list 1 has been stale since".into(),
         ),
+        (
+            "lifetime too long",
+            live.clone(),
+            vec!["--max-lifetime", "7d"],
+            20,
+            "key lifetime of 2592000 s exceeds the allowed maximum of 604800 s".into(),
+        ),
     ];
     for (what, key, mut extra, code, message) in cases {
         // A first argument naming a file is the keyring to use.
@@ -717,6 +724,8 @@ fn verify_failure_classes_have_distinct_statuses_and_one_line() {
     .stdout(predicate::str::contains(
         "revocation:  not revoked (list sequence 1)",
     ));
+    // A 30-day key is within a 30-day maximum.
+    f.verify(&["--max-lifetime", "30d"], &live).code(0);
 }
 
 #[test]

@@ -314,6 +314,10 @@ pub(crate) struct VerifyArgs {
     /// Verify as of this time instead of now (for incident analysis).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) at: Option<Timestamp>,
+    /// Refuse keys whose lifetime (issued-at to expiry) is longer than this, such as 90d:
+    /// your issuing policy, enforced at the edge.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) max_lifetime: Option<Duration>,
     /// Print the result as JSON on standard output, valid or not.
     #[arg(long)]
     pub(crate) json: bool,

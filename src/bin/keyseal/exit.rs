@@ -46,6 +46,8 @@ pub(crate) enum Exit {
     MissingScope = 18,
     /// The revocation list is stale.
     ListStale = 19,
+    /// The key's lifetime is longer than the verifier allows (`verify --max-lifetime`).
+    LifetimeTooLong = 20,
 }
 
 impl Exit {
@@ -62,6 +64,7 @@ impl Exit {
             Error::Revoked { .. } => Exit::Revoked,
             Error::MissingScope { .. } => Exit::MissingScope,
             Error::RevocationListStale { .. } | Error::NoRevocationList => Exit::ListStale,
+            Error::LifetimeTooLong { .. } => Exit::LifetimeTooLong,
             Error::Io { .. } | Error::RandomnessUnavailable | Error::NoClock => Exit::Io,
             Error::KeyFileExists { .. } | Error::InsecurePermissions { .. } | Error::Keyring(_) => {
                 Exit::Refused
@@ -145,7 +148,8 @@ Exit status:
   16  not yet valid
   17  revoked
   18  missing scope
-  19  revocation list stale";
+  19  revocation list stale
+  20  key lifetime longer than --max-lifetime";
 
 #[cfg(test)]
 mod tests {
@@ -183,6 +187,13 @@ mod tests {
                     list_sequence: 1,
                 },
                 19,
+            ),
+            (
+                Error::LifetimeTooLong {
+                    lifetime_secs: 2,
+                    max_secs: 1,
+                },
+                20,
             ),
             (Error::InvalidKeyId, 4),
             (Error::KeyFileExists { path: "x".into() }, 5),

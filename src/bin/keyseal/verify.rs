@@ -2,7 +2,7 @@
 //! and required scopes. Prints the verified claims, or one line saying why not; the exit
 //! status names the class of failure.
 
-use keyseal::{Error, KeyState, Timestamp, VerifiedKey, Verifier};
+use keyseal::{Error, KeyState, Timestamp, VerifiedKey, Verifier, VerifierOptions};
 use serde_json::json;
 
 use crate::cli::VerifyArgs;
@@ -12,7 +12,11 @@ use crate::{input, output};
 pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, Failure> {
     let keyring = input::keyring(&args.keyring)?;
     let now = args.at.unwrap_or_else(Timestamp::now);
-    let mut verifier = Verifier::new(args.prefix.clone(), keyring);
+    let mut options = VerifierOptions::default();
+    if let Some(max) = args.max_lifetime {
+        options = options.max_lifetime(max);
+    }
+    let mut verifier = Verifier::new(args.prefix.clone(), keyring).with_options(options);
     if let Some(path) = &args.revocations {
         let bytes = input::list_bytes(path)?;
         verifier = verifier.update_revocations(&bytes, now).map_err(|e| {
