@@ -12,12 +12,7 @@ use serde::Serialize;
 use crate::error::{Error, JsonProblem, KeyEncoding, KeyMaterialProblem, printable};
 use crate::json::Node;
 use crate::key_text::decode_bare;
-use crate::{KeyId, PublicKey};
-
-/// The longest JWK text [`PublicKey::from_jwk`] parses, in bytes. A JWK of one Ed25519 key
-/// is about 150 bytes; 16 KiB leaves room for whitespace and extra members (which RFC 7517
-/// lets it carry), and anything longer is refused before it is parsed.
-pub const MAX_JWK_LEN: usize = 16 * 1024;
+use crate::{KeyId, MAX_JWK_LEN, PublicKey};
 
 #[derive(Serialize)]
 struct JwkOut<'a> {

@@ -201,11 +201,6 @@ fn read_key_file(path: &Path, secret: bool) -> Result<Zeroizing<Vec<u8>>, Error>
     Ok(buf)
 }
 
-/// The length of the file at `path`, for messages (0 if it cannot be read).
-fn file_len(path: &Path) -> u64 {
-    fs::metadata(path).map_or(0, |m| m.len())
-}
-
 fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Error> {
     core::str::from_utf8(bytes).map_err(|_| {
         let e = io::Error::new(io::ErrorKind::InvalidData, "not a text file");
@@ -380,7 +375,9 @@ impl crate::Keyring {
             .read_to_end(&mut bytes)
             .map_err(|e| io_error("read", path, &e))?;
         if bytes.len() > crate::MAX_KEYRING_DOCUMENT_LEN {
-            let len = usize::try_from(file_len(path)).unwrap_or(usize::MAX);
+            // The whole file's length, for the message.
+            let len = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
             return Err(Error::KeyringDocument {
                 entry: None,
                 kid: None,

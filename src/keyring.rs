@@ -6,6 +6,11 @@ use core::fmt;
 use crate::error::{Error, KeyringProblem};
 use crate::{KeyId, PublicKey, Timestamp};
 
+/// The longest keyring document (`Keyring::from_json`, feature `json`) keyseal parses, in
+/// bytes (1 MiB: about 5,000 keys as keyseal writes them). A longer one is refused before any
+/// of it is parsed.
+pub const MAX_KEYRING_DOCUMENT_LEN: usize = 1 << 20;
+
 /// The lifecycle state of a signing key.
 ///
 /// A key is added as [`VerifyOnly`](KeyState::VerifyOnly) so that every edge learns it

@@ -32,14 +32,10 @@ use crate::error::{DocumentProblem, Error, JsonProblem, printable};
 use crate::json::{Node, Object};
 use crate::key_text::decode_bare;
 use crate::timestamp::parse_utc;
-use crate::{KeyId, KeyState, Keyring, PublicKey, Timestamp};
+use crate::{KeyId, KeyState, Keyring, MAX_KEYRING_DOCUMENT_LEN, PublicKey, Timestamp};
 
 /// The keyring document format version this library writes and reads.
 pub const KEYRING_DOCUMENT_VERSION: u64 = 1;
-
-/// The longest keyring document keyseal parses, in bytes (1 MiB: about 5,000 keys as keyseal
-/// writes them). A longer one is refused before any of it is parsed.
-pub const MAX_KEYRING_DOCUMENT_LEN: usize = 1 << 20;
 
 /// Members whose names start with this are annotations: kept out of the format, ignored by
 /// readers.

@@ -14,6 +14,12 @@ use crate::wire::KEY_ID_CONTEXT;
 /// Length of a [`KeyId`] in bytes.
 pub const KEY_ID_LEN: usize = 8;
 
+/// The longest JWK text (`PublicKey::from_jwk`, feature `json`) keyseal parses, in bytes. A
+/// JWK of one Ed25519 key is about 150 bytes; 16 KiB leaves room for whitespace and extra
+/// members (which RFC 7517 lets it carry), and anything longer is refused before it is
+/// parsed.
+pub const MAX_JWK_LEN: usize = 16 * 1024;
+
 /// The id of a signing key: the first 8 bytes of
 /// `SHA-512("keyseal/key-id" || 0x00 || public_key)`.
 ///

@@ -118,15 +118,13 @@ pub use claims::{
 pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
 pub use issuer::{IssuedKey, Issuer};
-#[cfg(feature = "json")]
-pub use jwk::MAX_JWK_LEN;
 pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};
 #[cfg(feature = "std")]
 pub use keyfile::{SaveMode, write_file_atomically};
-pub use keyring::{KeyEntry, KeyState, Keyring};
+pub use keyring::{KeyEntry, KeyState, Keyring, MAX_KEYRING_DOCUMENT_LEN};
 #[cfg(feature = "json")]
-pub use keyring_doc::{KEYRING_DOCUMENT_VERSION, MAX_KEYRING_DOCUMENT_LEN};
-pub use keys::{KEY_ID_LEN, KeyId, PublicKey, SigningKey};
+pub use keyring_doc::KEYRING_DOCUMENT_VERSION;
+pub use keys::{KEY_ID_LEN, KeyId, MAX_JWK_LEN, PublicKey, SigningKey};
 #[cfg(feature = "std")]
 pub use live::LiveVerifier;
 pub use pem::{PKCS8_DER_LEN, SPKI_DER_LEN};
