@@ -177,8 +177,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     println!("edge: the key is still refused");
 
-    // 3. Rotation: a new signing key is published as verify-only; keys it signs verify at
-    //    the edge once it has reloaded the keyring.
+    // 3. Rotation: the signing service publishes its next key as verify-only (README,
+    //    "Rotating a signing key"). A key signed with it early shows the moment the edge
+    //    learns it: unknown before the reload, valid after, which is when promoting the new
+    //    key becomes safe.
     let next_issuer = Issuer::new(prefix, SigningKey::generate()?);
     let new_key = next_issuer.issue(request)?;
     assert!(matches!(
