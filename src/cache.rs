@@ -21,10 +21,12 @@ use crate::{Claims, KeyId, LiveVerifier, MAX_KEY_LEN, Timestamp, Verifier};
 ///   changing (decoding, checksum and the Ed25519 signature) is skipped.
 /// - **An entry never outlives its key**: a hit that fails any check (expired, revoked, …)
 ///   removes the entry.
-/// - **Bounded memory**: at most `capacity` entries (each holds the key text and its claims,
-///   typically 0.5–1 KiB). When full, eviction follows `quick_cache`'s S3-FIFO policy: keys
-///   seen only once are evicted before keys seen again, so a scan of one-off (or forged)
-///   keys does not flush the hot set.
+/// - **Bounded memory**: at most `capacity` entries, each holding the key text and its
+///   claims (for a typical key, about 220 bytes of text and the 219 bytes of claims that
+///   `docs/limits.md` measures) plus the cache's bookkeeping. When full, eviction follows
+///   `quick_cache`'s S3-FIFO policy: keys seen only once are evicted before keys seen again,
+///   so a flood of keys presented once does not flush the keys in use (forged keys never
+///   enter at all).
 /// - **Concurrent**: `Send + Sync`, sharded internally; share it behind an `Arc`.
 ///
 /// ```
@@ -114,6 +116,13 @@ impl CachedVerifier {
             );
         }
         Ok(verified)
+    }
+
+    /// Whether `text` is cached: its next verification is a hit (re-checked as every hit
+    /// is). Looking does not count as a use for eviction.
+    #[must_use]
+    pub fn contains(&self, text: &str) -> bool {
+        self.entries.contains_key(text)
     }
 
     /// Number of cached keys.

@@ -172,6 +172,39 @@ fn memory_is_bounded() {
 }
 
 #[test]
+fn a_flood_of_one_off_keys_does_not_evict_keys_in_use() {
+    let w = world(64);
+    let hot: Vec<String> = (0..8).map(|i| key(&w, i, 3600)).collect();
+    for _ in 0..3 {
+        for k in &hot {
+            w.cached.verify(k).unwrap();
+        }
+    }
+    // Sixteen times the capacity in keys presented once each (a scan, or a client that
+    // issues itself a new key per request).
+    for _ in 0..1024 {
+        let one_off = w
+            .issuer
+            .issue_at(
+                NewKey::for_app("scanner")
+                    .scope("orders:read")
+                    .expires_in(Duration::from_secs(3600)),
+                t(NOW - 10),
+            )
+            .unwrap();
+        w.cached.verify(one_off.as_str()).unwrap();
+    }
+    // Under LRU or FIFO every key in use would be gone by now.
+    assert!(w.cached.len() <= 64);
+    for k in &hot {
+        assert!(
+            w.cached.contains(k),
+            "a key in use was evicted by one-off keys"
+        );
+    }
+}
+
+#[test]
 fn concurrent_hits_see_a_revocation_once_it_is_published() {
     let w = world(1000);
     let keys: Vec<String> = (0..8).map(|i| key(&w, i, 3600)).collect();
