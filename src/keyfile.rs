@@ -377,12 +377,9 @@ impl crate::Keyring {
         if bytes.len() > crate::MAX_KEYRING_DOCUMENT_LEN {
             // The whole file's length, for the message.
             let len = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
-            let len = usize::try_from(len).unwrap_or(usize::MAX);
-            return Err(Error::KeyringDocument {
-                entry: None,
-                kid: None,
-                problem: crate::DocumentProblem::TooLarge { len },
-            });
+            return Err(crate::keyring_doc::too_large(
+                usize::try_from(len).unwrap_or(usize::MAX),
+            ));
         }
         crate::Keyring::from_json(utf8(path, &bytes)?)
     }

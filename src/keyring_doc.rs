@@ -56,6 +56,11 @@ struct EntryOut {
     not_after: Option<String>,
 }
 
+/// The error for a document of `len` bytes, over [`MAX_KEYRING_DOCUMENT_LEN`].
+pub(crate) fn too_large(len: usize) -> Error {
+    doc_error(None, None, DocumentProblem::TooLarge { len })
+}
+
 fn doc_error(entry: Option<usize>, kid: Option<KeyId>, problem: DocumentProblem) -> Error {
     Error::KeyringDocument {
         entry,
@@ -179,7 +184,7 @@ impl Keyring {
     pub fn from_json(json: &str) -> Result<Keyring, Error> {
         let top = |p| doc_error(None, None, p);
         if json.len() > MAX_KEYRING_DOCUMENT_LEN {
-            return Err(top(DocumentProblem::TooLarge { len: json.len() }));
+            return Err(too_large(json.len()));
         }
         let Node::Object(mut doc) = Node::parse(json).map_err(|p| top(DocumentProblem::Json(p)))?
         else {

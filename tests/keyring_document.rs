@@ -439,3 +439,32 @@ fn size_limit_is_checked_before_parsing() {
     let message = Keyring::from_json(&over).unwrap_err().to_string();
     assert!(message.contains("1048577 bytes"), "{message}");
 }
+
+#[test]
+fn the_size_limit_holds_over_four_thousand_keys() {
+    // As the docs say: 4,000 keys, each with both ends of its window set (the longest
+    // entries keyseal writes), fit; 5,000 keys without windows fit too.
+    let keys = |n: u32| -> Keyring {
+        let mut ring = Keyring::new();
+        for i in 0..n {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&i.to_le_bytes());
+            let pk = SigningKey::from_seed(&seed).unwrap().public_key();
+            ring.add(pk, KeyState::VerifyOnly).unwrap();
+        }
+        ring
+    };
+    let mut windowed = keys(4_000);
+    let ids: Vec<KeyId> = windowed.iter().map(|e| e.key_id()).collect();
+    for id in ids {
+        windowed
+            .set_validity(id, Some(t(1_767_225_600)), Some(t(1_790_812_800)))
+            .unwrap();
+    }
+    let max = keyseal::MAX_KEYRING_DOCUMENT_LEN;
+    for ring in [windowed, keys(5_000)] {
+        let json = ring.to_json();
+        assert!(json.len() <= max, "{} bytes", json.len());
+        assert_eq!(Keyring::from_json(&json).unwrap(), ring);
+    }
+}
