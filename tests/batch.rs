@@ -18,19 +18,9 @@ use keyseal::{
     BatchItem, Error, Issuer, KeyState, Keyring, NewKey, Prefix, PublicKey, RevocationListBuilder,
     SigningKey, Timestamp, Verifier, verify_strict_batch,
 };
-use serde_json::Value;
+mod common;
 
-fn load(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/vectors/ed25519/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
-}
-
-fn hex(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().expect("hex string")).expect("valid hex")
-}
+use common::ed25519::{hex, load};
 
 /// One signature check: message, signature, key. Only cases whose key `PublicKey` accepts
 /// and whose signature is 64 bytes can be put in a batch; the others never reach one.

@@ -12,17 +12,9 @@
 use keyseal::{PublicKey, PublicKeyProblem, SigningKey};
 use serde_json::Value;
 
-fn load(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/vectors/ed25519/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
-}
+mod common;
 
-fn hex(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().expect("hex string")).expect("valid hex")
-}
+use common::ed25519::{hex, load};
 
 /// keyseal's verdict: the key must be acceptable and the signature strictly valid.
 fn keyseal_accepts(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {

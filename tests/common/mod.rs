@@ -8,6 +8,8 @@
     clippy::cast_possible_truncation
 )]
 
+pub mod ed25519;
+
 use base64ct::{Base64UrlUnpadded, Encoding};
 use keyseal::SigningKey;
 
