@@ -489,12 +489,8 @@ fn ratio_table() {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let bench_mode = args.iter().any(|a| a == "--bench");
-    let ratios_only = args.iter().any(|a| a == "ratios");
-    let filtered = args.iter().any(|a| !a.starts_with('-'))
-        || args.iter().any(|a| a == "--test" || a == "--list");
-    if !ratios_only {
+    let mode = ratio::mode();
+    if mode.criterion {
         let mut c = Criterion::default()
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(3))
@@ -502,8 +498,7 @@ fn main() {
         criterion_benches(&mut c);
         c.final_summary();
     }
-    // The table takes about a minute: only for `cargo bench` with no filter, or `ratios`.
-    if ratios_only || (bench_mode && !filtered) {
+    if mode.table {
         ratio_table();
     }
 }

@@ -163,3 +163,24 @@ pub(crate) fn print_row(what: &str, target: &str, r: &Ratio) {
         r.b_ns / 1e3,
     );
 }
+
+/// What a bench binary with a ratio table was asked for on its command line.
+pub(crate) struct Mode {
+    /// Run the criterion benchmarks (everything but `-- ratios`).
+    pub(crate) criterion: bool,
+    /// Print the ratio table: with `-- ratios`, or under `cargo bench` with no filter (the
+    /// table takes a minute or more, too long for a filtered run, `--test` or `--list`).
+    pub(crate) table: bool,
+}
+
+pub(crate) fn mode() -> Mode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let bench_mode = args.iter().any(|a| a == "--bench");
+    let ratios_only = args.iter().any(|a| a == "ratios");
+    let filtered = args.iter().any(|a| !a.starts_with('-'))
+        || args.iter().any(|a| a == "--test" || a == "--list");
+    Mode {
+        criterion: !ratios_only,
+        table: ratios_only || (bench_mode && !filtered),
+    }
+}

@@ -513,16 +513,12 @@ fn tables(s: &Setup) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let bench_mode = args.iter().any(|a| a == "--bench");
-    let ratios_only = args.iter().any(|a| a == "ratios");
-    let filtered = args.iter().any(|a| !a.starts_with('-'))
-        || args.iter().any(|a| a == "--test" || a == "--list");
+    let mode = ratio::mode();
     let s = setup();
     for (p, good, _) in &s.peers {
         println!("{:<20} {:>4} characters: {good}", p.name(), good.len());
     }
-    if !ratios_only {
+    if mode.criterion {
         let mut c = Criterion::default()
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(3))
@@ -530,7 +526,7 @@ fn main() {
         criterion_benches(&mut c, &s);
         c.final_summary();
     }
-    if ratios_only || (bench_mode && !filtered) {
+    if mode.table {
         tables(&s);
     }
 }
