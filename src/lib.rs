@@ -56,8 +56,6 @@
 //!   multi-scalar multiplication, about twice as fast per key, with the results of one by one
 //!   (save signatures crafted by a signing-key holder, see [`verify_strict_batch`]). Works
 //!   without `std`.
-//! - `cli`: builds the `keyseal` command-line tool (`cargo install --path . --features cli`);
-//!   it adds nothing to the library.
 //!
 //! Key material moves between keyseal and other tools as PKCS#8 and SubjectPublicKeyInfo
 //! PEM/DER (byte for byte what OpenSSL writes), JWK, and compact text forms

@@ -13,6 +13,7 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::fs;

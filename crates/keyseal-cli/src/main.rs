@@ -1,8 +1,8 @@
 //! `keyseal`, the command-line tool: generate signing keys, keep keyring documents, issue,
 //! verify and inspect API keys, maintain signed revocation lists and scan for leaked keys.
 //!
-//! Built with the `cli` feature (`cargo install --path . --features cli`), so the library
-//! keeps its small dependency set. Exit statuses are documented in `keyseal --help` and in
+//! A crate of its own (`cargo install --path crates/keyseal-cli`), so the library keeps its
+//! small dependency set. Exit statuses are documented in `keyseal --help` and in
 //! [`exit::Exit`].
 #![forbid(unsafe_code)]
 
