@@ -56,10 +56,11 @@ use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use sha2::{Digest, Sha512};
 
 use crate::error::Error;
+use crate::keys::PublicKey;
+use crate::timestamp::Timestamp;
 use crate::token::VerifiedKey;
 use crate::verifier::Verifier;
 use crate::wire::BUF_LEN;
-use crate::{PublicKey, Timestamp};
 
 /// Domain separation for the batch coefficients.
 const COEFFICIENT_CONTEXT: &[u8] = b"keyseal/batch-coefficients\0";

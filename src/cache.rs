@@ -3,9 +3,14 @@
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 
+use crate::claims::Claims;
 use crate::error::Error;
+use crate::key_id::KeyId;
+use crate::limits::MAX_KEY_LEN;
+use crate::live::LiveVerifier;
+use crate::timestamp::Timestamp;
 use crate::token::VerifiedKey;
-use crate::{Claims, KeyId, LiveVerifier, MAX_KEY_LEN, Timestamp, Verifier};
+use crate::verifier::Verifier;
 
 /// Remembers keys it has fully verified, so that a client presenting the same key on every
 /// request costs a hash lookup instead of a signature check, while nothing it has not

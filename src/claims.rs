@@ -7,21 +7,12 @@ use core::str::FromStr;
 use core::time::Duration;
 
 use crate::error::{Error, InvalidClaim};
-use crate::keys::{fmt_hex, parse_hex};
-use crate::{KeyId, Timestamp};
-
-/// Longest app id, in bytes.
-pub const MAX_APP_ID_LEN: usize = 64;
-/// Most scopes one key may carry.
-pub const MAX_SCOPES: usize = 32;
-/// Longest scope, in bytes.
-pub const MAX_SCOPE_LEN: usize = 64;
-/// Most extensions one key may carry.
-pub const MAX_EXTENSIONS: usize = 16;
-/// Longest extension name, in bytes.
-pub const MAX_EXTENSION_NAME_LEN: usize = 32;
-/// Longest extension value, in bytes.
-pub const MAX_EXTENSION_VALUE_LEN: usize = 256;
+use crate::key_id::{KeyId, fmt_hex, parse_hex};
+use crate::limits::{
+    MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS, MAX_SCOPE_LEN,
+    MAX_SCOPES,
+};
+use crate::timestamp::Timestamp;
 
 /// The 16-byte random id of one issued key: the handle for revocation and audit logs.
 /// Written as 32 lowercase hex digits.

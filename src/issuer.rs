@@ -7,9 +7,12 @@ use core::fmt;
 
 use crate::claims::{Claims, NewKey, TokenId};
 use crate::error::{Error, KeyringProblem};
-use crate::{
-    Clock, KeyId, Keyring, Prefix, PublicKey, RevocationListBuilder, SigningKey, Timestamp, wire,
-};
+use crate::key_id::KeyId;
+use crate::keyring::Keyring;
+use crate::keys::{PublicKey, SigningKey};
+use crate::revocation::RevocationListBuilder;
+use crate::timestamp::{Clock, Timestamp};
+use crate::wire::{self, Prefix};
 
 /// Issues keys under one prefix with one signing key.
 ///

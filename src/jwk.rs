@@ -11,8 +11,10 @@ use serde::Serialize;
 
 use crate::error::{Error, JsonProblem, KeyEncoding, KeyMaterialProblem, printable};
 use crate::json::Node;
+use crate::key_id::KeyId;
 use crate::key_text::decode_bare;
-use crate::{KeyId, MAX_JWK_LEN, PublicKey};
+use crate::keys::PublicKey;
+use crate::limits::MAX_JWK_LEN;
 
 #[derive(Serialize)]
 struct JwkOut<'a> {

@@ -17,7 +17,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, KeyEncoding, KeyMaterialProblem};
-use crate::{PublicKey, SigningKey};
+use crate::keys::{PublicKey, SigningKey};
 
 /// Prefix of the compact text form of a secret key.
 pub const SECRET_TEXT_PREFIX: &str = "keyseal-secret-v1_";

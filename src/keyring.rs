@@ -4,13 +4,9 @@ use alloc::collections::BTreeMap;
 use core::fmt;
 
 use crate::error::{Error, KeyringProblem};
-use crate::{KeyId, PublicKey, Timestamp};
-
-/// The longest keyring document (`Keyring::from_json`, feature `json`) keyseal parses, in
-/// bytes: 1 MiB, over 4,000 keys as keyseal writes them (about 229 bytes a key with both ends
-/// of its validity window set, 193 without). A longer one is refused before any of it is
-/// parsed.
-pub const MAX_KEYRING_DOCUMENT_LEN: usize = 1 << 20;
+use crate::key_id::KeyId;
+use crate::keys::PublicKey;
+use crate::timestamp::Timestamp;
 
 /// The lifecycle state of a signing key.
 ///

@@ -30,9 +30,13 @@ use serde::Serialize;
 
 use crate::error::{DocumentProblem, Error, JsonProblem, printable};
 use crate::json::{Node, Object};
+use crate::key_id::KeyId;
 use crate::key_text::decode_bare;
+use crate::keyring::{KeyState, Keyring};
+use crate::keys::PublicKey;
+use crate::limits::MAX_KEYRING_DOCUMENT_LEN;
+use crate::timestamp::Timestamp;
 use crate::timestamp::parse_utc;
-use crate::{KeyId, KeyState, Keyring, MAX_KEYRING_DOCUMENT_LEN, PublicKey, Timestamp};
 
 /// The keyring document format version this library writes and reads.
 pub const KEYRING_DOCUMENT_VERSION: u64 = 1;

@@ -1,105 +1,14 @@
-//! Signing keys, public keys and key ids.
+//! Signing keys and public keys.
 
 use core::fmt;
 use core::str::FromStr;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use ed25519_dalek::Signer;
-use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, PublicKeyProblem};
-use crate::wire::KEY_ID_CONTEXT;
-
-/// Length of a [`KeyId`] in bytes.
-pub const KEY_ID_LEN: usize = 8;
-
-/// The longest JWK text (`PublicKey::from_jwk`, feature `json`) keyseal parses, in bytes. A
-/// JWK of one Ed25519 key is about 150 bytes; 16 KiB leaves room for whitespace and extra
-/// members (which RFC 7517 lets it carry), and anything longer is refused before it is
-/// parsed.
-pub const MAX_JWK_LEN: usize = 16 * 1024;
-
-/// The id of a signing key: the first 8 bytes of
-/// `SHA-512("keyseal/key-id" || 0x00 || public_key)`.
-///
-/// Derived from the public key, so two different keys only share an id by a 2⁻⁶⁴ accident
-/// and the id cannot be chosen independently of the key. Written as 16 lowercase hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyId([u8; KEY_ID_LEN]);
-
-impl KeyId {
-    /// The key id of an Ed25519 public key given as its 32 encoded bytes.
-    #[must_use]
-    pub fn derive(public_key: &[u8; 32]) -> KeyId {
-        let digest = Sha512::new()
-            .chain_update(KEY_ID_CONTEXT)
-            .chain_update(public_key)
-            .finalize();
-        let mut id = [0u8; KEY_ID_LEN];
-        id.copy_from_slice(digest.get(..KEY_ID_LEN).unwrap_or(&[0; KEY_ID_LEN]));
-        KeyId(id)
-    }
-
-    /// Wraps raw key id bytes (as found in a key's header).
-    #[must_use]
-    pub const fn from_bytes(bytes: [u8; KEY_ID_LEN]) -> KeyId {
-        KeyId(bytes)
-    }
-
-    /// The raw bytes.
-    #[must_use]
-    pub const fn to_bytes(self) -> [u8; KEY_ID_LEN] {
-        self.0
-    }
-}
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_hex(&self.0, f)
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({self})")
-    }
-}
-
-/// Parses 16 lowercase hex digits.
-impl FromStr for KeyId {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<KeyId, Error> {
-        parse_hex(s).map(KeyId).ok_or(Error::InvalidKeyId)
-    }
-}
-
-/// Parses exactly `2 * N` lowercase hex digits.
-pub(crate) fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    fn digit(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c.wrapping_sub(b'0')),
-            b'a'..=b'f' => Some(c.wrapping_sub(b'a').wrapping_add(10)),
-            _ => None,
-        }
-    }
-    let bytes = s.as_bytes();
-    if bytes.len() != N.checked_mul(2)? {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let [hi, lo] = pair else { return None };
-        *o = digit(*hi)? << 4 | digit(*lo)?;
-    }
-    Some(out)
-}
-
-/// Writes bytes as lowercase hex.
-pub(crate) fn fmt_hex(bytes: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
-}
+use crate::key_id::KeyId;
 
 /// An Ed25519 public key that keyseal accepts: a canonical encoding of a point that is not
 /// of small order. Carries its [`KeyId`].

@@ -79,6 +79,7 @@ mod issuer;
 mod json;
 #[cfg(feature = "json")]
 mod jwk;
+mod key_id;
 mod key_text;
 #[cfg(feature = "std")]
 mod keyfile;
@@ -86,6 +87,7 @@ mod keyring;
 #[cfg(feature = "json")]
 mod keyring_doc;
 mod keys;
+mod limits;
 #[cfg(feature = "std")]
 mod live;
 mod pem;
@@ -109,31 +111,33 @@ struct ReadmeDoctests;
 pub use batch::{BatchItem, verify_strict_batch};
 #[cfg(feature = "cache")]
 pub use cache::CachedVerifier;
-pub use claims::{
-    Claims, MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS,
-    MAX_SCOPE_LEN, MAX_SCOPES, NewKey, TokenId, check_app_id, check_extension_name, check_scope,
-};
+pub use claims::{Claims, NewKey, TokenId, check_app_id, check_extension_name, check_scope};
 pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
+pub use error::{ListProblem, RevocationReason};
 pub use issuer::{IssuedKey, Issuer};
+pub use key_id::{KEY_ID_LEN, KeyId};
 pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};
 #[cfg(feature = "std")]
 pub use keyfile::{SaveMode, write_file_atomically};
-pub use keyring::{KeyEntry, KeyState, Keyring, MAX_KEYRING_DOCUMENT_LEN};
+pub use keyring::{KeyEntry, KeyState, Keyring};
 #[cfg(feature = "json")]
 pub use keyring_doc::KEYRING_DOCUMENT_VERSION;
-pub use keys::{KEY_ID_LEN, KeyId, MAX_JWK_LEN, PublicKey, SigningKey};
+pub use keys::{PublicKey, SigningKey};
+pub use limits::{
+    MAX_APP_ID_LEN, MAX_EXTENSION_NAME_LEN, MAX_EXTENSION_VALUE_LEN, MAX_EXTENSIONS, MAX_JWK_LEN,
+    MAX_KEY_BYTES, MAX_KEY_LEN, MAX_KEYRING_DOCUMENT_LEN, MAX_LIST_BYTES, MAX_PREFIX_LEN,
+    MAX_REVOKED_APPS, MAX_REVOKED_SIGNERS, MAX_REVOKED_TOKENS, MAX_SCOPE_LEN, MAX_SCOPES,
+};
 #[cfg(feature = "std")]
 pub use live::LiveVerifier;
 pub use pem::{PKCS8_DER_LEN, SPKI_DER_LEN};
 pub use revocation::{
-    LIST_VERSION, ListProblem, MAX_LIST_BYTES, MAX_REVOKED_APPS, MAX_REVOKED_SIGNERS,
-    MAX_REVOKED_TOKENS, RevocationList, RevocationListBuilder, RevocationReason, RevokedApp,
-    RevokedSigner, RevokedToken,
+    LIST_VERSION, RevocationList, RevocationListBuilder, RevokedApp, RevokedSigner, RevokedToken,
 };
 #[cfg(feature = "std")]
 pub use timestamp::SystemClock;
 pub use timestamp::{Clock, FixedClock, Timestamp};
-pub use token::{UntrustedKey, VerifiedKey};
-pub use verifier::{MissingListPolicy, RevocationStatus, StalePolicy, Verifier, VerifierOptions};
-pub use wire::{MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, Prefix, SCANNER_REGEX, VERSION};
+pub use token::{RevocationStatus, UntrustedKey, VerifiedKey};
+pub use verifier::{MissingListPolicy, StalePolicy, Verifier, VerifierOptions};
+pub use wire::{Prefix, SCANNER_REGEX, VERSION};

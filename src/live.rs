@@ -5,8 +5,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 
 use crate::error::Error;
+use crate::keyring::Keyring;
+use crate::revocation::RevocationList;
+use crate::timestamp::Timestamp;
 use crate::token::VerifiedKey;
-use crate::{Keyring, RevocationList, Timestamp, Verifier};
+use crate::verifier::Verifier;
 
 /// A [`Verifier`] for long-running services: the keyring and the revocation list are
 /// swapped atomically while other threads verify.

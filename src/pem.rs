@@ -20,7 +20,7 @@ use base64ct::{Base64, Encoding};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, KeyEncoding, KeyMaterialProblem, printable};
-use crate::{PublicKey, SigningKey};
+use crate::keys::{PublicKey, SigningKey};
 
 /// Length of the PKCS#8 DER encoding keyseal writes.
 pub const PKCS8_DER_LEN: usize = 48;

@@ -1,10 +1,7 @@
 //! Points in time as keyseal stores them, and the clock a verifier reads.
 
 use core::fmt;
-use core::str::FromStr;
 use core::time::Duration;
-
-use crate::error::Error;
 
 /// A point in time: whole seconds since the Unix epoch, UTC.
 ///
@@ -153,29 +150,6 @@ pub(crate) fn parse_utc(s: &str) -> Option<Timestamp> {
     Timestamp::from_offset_date_time(time::PrimitiveDateTime::new(date, clock).assume_utc())
 }
 
-/// Parses RFC 3339 in UTC with whole seconds, exactly as `Display` writes it
-/// (`2026-11-26T06:07:10Z`), within [`Timestamp::MIN`]..=[`Timestamp::MAX`]. Offsets other
-/// than `Z`, fractional seconds and lowercase separators are refused, so every accepted
-/// string names one instant in one spelling.
-///
-/// ```
-/// # fn main() -> Result<(), keyseal::Error> {
-/// use keyseal::Timestamp;
-///
-/// let t: Timestamp = "2026-11-18T11:06:40Z".parse()?;
-/// assert_eq!(t.as_unix(), 1_795_000_000);
-/// assert_eq!(t.to_string(), "2026-11-18T11:06:40Z");
-/// assert!("2026-11-18T11:06:40+01:00".parse::<Timestamp>().is_err());
-/// # Ok(()) }
-/// ```
-impl FromStr for Timestamp {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Timestamp, Error> {
-        parse_utc(s).ok_or(Error::InvalidTimestamp)
-    }
-}
-
 /// Where a verifier or issuer reads the current time.
 ///
 /// Inject your own for tests, or for platforms without a system clock (`no_std`, some wasm
@@ -213,6 +187,7 @@ impl Clock for FixedClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn range_and_display() {

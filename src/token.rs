@@ -7,8 +7,18 @@ use core::fmt;
 
 use crate::claims::{self, Claims, TokenId, check_scope};
 use crate::error::Error;
+use crate::key_id::KeyId;
+use crate::timestamp::Timestamp;
 use crate::wire::{self, BUF_LEN, VERSION};
-use crate::{KeyId, RevocationStatus, Timestamp};
+
+/// Which revocation list a key was checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevocationStatus {
+    /// The list's sequence number.
+    pub sequence: u64,
+    /// Whether the list was stale (only with [`StalePolicy::AcceptAndReport`](crate::StalePolicy::AcceptAndReport)).
+    pub stale: bool,
+}
 
 /// A key that has been parsed (length, prefix, base64url, checksum, version) but **not
 /// verified**. Everything it says may be forged: use it to display a key (`inspect`) or to

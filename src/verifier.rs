@@ -4,11 +4,15 @@ use alloc::sync::Arc;
 use core::fmt;
 use core::time::Duration;
 
-use crate::error::Error;
-use crate::revocation::{ListProblem, RevocationList};
-use crate::token::VerifiedKey;
-use crate::wire::{self, BUF_LEN, RawKey, VERSION};
-use crate::{Claims, Clock, KeyId, Keyring, Prefix, PublicKey, Timestamp};
+use crate::claims::Claims;
+use crate::error::{Error, ListProblem};
+use crate::key_id::KeyId;
+use crate::keyring::Keyring;
+use crate::keys::PublicKey;
+use crate::revocation::RevocationList;
+use crate::timestamp::{Clock, Timestamp};
+use crate::token::{RevocationStatus, VerifiedKey};
+use crate::wire::{self, BUF_LEN, Prefix, RawKey, VERSION};
 
 /// Time rules a [`Verifier`] applies. Secure defaults: 60 s of leeway each way, no maximum
 /// lifetime.
@@ -53,15 +57,6 @@ pub enum MissingListPolicy {
     Allow,
     /// Refuse every key with [`Error::NoRevocationList`] until a list is loaded.
     Reject,
-}
-
-/// Which revocation list a key was checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RevocationStatus {
-    /// The list's sequence number.
-    pub sequence: u64,
-    /// Whether the list was stale (only with [`StalePolicy::AcceptAndReport`]).
-    pub stale: bool,
 }
 
 impl Default for VerifierOptions {

@@ -17,21 +17,14 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::Timestamp;
-use crate::claims::{ClaimParts, Claims, MAX_EXTENSIONS, MAX_SCOPES, TokenId};
+use crate::claims::{ClaimParts, Claims, TokenId};
 use crate::error::{Error, InvalidClaim, Malformed};
-use crate::keys::{KEY_ID_LEN, KeyId};
+use crate::key_id::{KEY_ID_LEN, KeyId};
+use crate::limits::{MAX_EXTENSIONS, MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, MAX_SCOPES};
+use crate::timestamp::Timestamp;
 
 /// The format version this library writes and reads.
 pub const VERSION: u8 = 1;
-/// Longest issuer prefix, in characters.
-pub const MAX_PREFIX_LEN: usize = 32;
-/// Largest decoded key (header, payload, signature and checksum), in bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
-/// Longest key text, in characters: a 32-character prefix, the separator and the
-/// 1366-character base64url encoding of [`MAX_KEY_BYTES`]. Longer input is refused before
-/// anything is decoded.
-pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + 1 + 1366;
 
 /// A regular expression (RE2 / Rust `regex` syntax) whose group 1 matches keyseal keys in
 /// text; confirm each match with [`UntrustedKey::parse`](crate::UntrustedKey::parse), which
@@ -40,8 +33,6 @@ pub const SCANNER_REGEX: &str = r"(?:^|[^A-Za-z0-9_-])([a-z][a-z0-9]*(?:_[a-z0-9
 
 /// Domain separation for key signatures.
 pub(crate) const KEY_CONTEXT: &[u8] = b"keyseal/key\0";
-/// Domain separation for key ids.
-pub(crate) const KEY_ID_CONTEXT: &[u8] = b"keyseal/key-id\0";
 
 const HEADER_LEN: usize = 1 + KEY_ID_LEN;
 const SIGNATURE_LEN: usize = 64;
