@@ -314,16 +314,25 @@ impl Verifier {
         now: Timestamp,
         buf: &'b mut [u8; BUF_LEN],
     ) -> Result<(RawKey<'b>, &PublicKey), Error> {
-        let (prefix, body) = wire::split_text(text)?;
-        if prefix != self.prefix.as_str() {
-            return Err(Error::WrongPrefix);
-        }
+        let (prefix, body) = self.split_own_prefix(text)?;
         let raw = wire::decode(prefix, body, buf)?;
         if raw.version != VERSION {
             return Err(Error::UnsupportedVersion(raw.version));
         }
         let public_key = self.keyring.key_for_verification(raw.key_id, now)?;
         Ok((raw, public_key))
+    }
+
+    /// Steps 1 and 2 of `FORMAT.md` §1.9: the length limit, the split into prefix and body,
+    /// and the prefix must be this verifier's. The one prefix rule of a full verification
+    /// and of a cache hit's re-check: a text that merely starts with `<prefix>_` (as
+    /// `acme_live_…` starts with `acme_`) is another issuer's key.
+    fn split_own_prefix<'t>(&self, text: &'t str) -> Result<(&'t str, &'t str), Error> {
+        let (prefix, body) = wire::split_text(text)?;
+        if prefix != self.prefix.as_str() {
+            return Err(Error::WrongPrefix);
+        }
+        Ok((prefix, body))
     }
 
     /// Everything after the signature check, which the caller must have done: payload
@@ -340,8 +349,9 @@ impl Verifier {
     }
 
     /// Re-checks, at `now`, a key that an earlier snapshot fully verified: everything that
-    /// can change without the key text changing. The prefix, the signer's standing in the
-    /// keyring, the time rules and the revocation list are all read from this verifier.
+    /// can change without the key text changing. The prefix (split as a full verification
+    /// splits it), the signer's standing in the keyring, the time rules and the revocation
+    /// list are all read from this verifier.
     #[cfg(feature = "cache")]
     pub(crate) fn recheck(
         &self,
@@ -350,12 +360,7 @@ impl Verifier {
         key_id: KeyId,
         now: Timestamp,
     ) -> Result<VerifiedKey, Error> {
-        let prefix = self.prefix.as_str();
-        if text.get(..prefix.len()) != Some(prefix)
-            || text.as_bytes().get(prefix.len()) != Some(&b'_')
-        {
-            return Err(Error::WrongPrefix);
-        }
+        self.split_own_prefix(text)?;
         self.keyring.key_for_verification(key_id, now)?;
         self.options.check_times(claims, now)?;
         let revocation = self.check_revocation(claims, key_id, now)?;

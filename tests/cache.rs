@@ -160,6 +160,35 @@ fn a_new_prefix_applies_to_cached_entries() {
 }
 
 #[test]
+fn a_shorter_prefix_that_the_key_text_starts_with_applies_to_cached_entries() {
+    // `acme_live_…` starts with `acme_`, but its prefix is `acme_live`: a verifier for
+    // `acme` refuses it, and a cached entry must get the same answer, whatever prefix the
+    // replacement names (shorter, longer or another segment of the same text).
+    for prefix in ["acme", "acme_live_x", "acm"] {
+        let w = world(100);
+        let k = key(&w, 1, 3600);
+        w.cached.verify(&k).unwrap();
+        assert!(w.cached.contains(&k));
+        let replacement = Verifier::new(Prefix::new(prefix).unwrap(), w.keyring.clone());
+        assert_eq!(
+            replacement.verify_at(&k, t(NOW)).unwrap_err(),
+            Error::WrongPrefix,
+            "{prefix}"
+        );
+        w.cached.live().replace(replacement);
+        assert_eq!(
+            w.cached.verify_at(&k, t(NOW)).unwrap_err(),
+            Error::WrongPrefix,
+            "{prefix}"
+        );
+        assert!(
+            !w.cached.contains(&k),
+            "{prefix}: a refused hit leaves the cache"
+        );
+    }
+}
+
+#[test]
 fn memory_is_bounded() {
     let w = world(64);
     for i in 0..=255u8 {
