@@ -101,10 +101,25 @@ impl LiveVerifier {
         self.current.store(Arc::new(next));
     }
 
-    /// Replaces the whole verifier (prefix, keyring, list, options) at once.
+    /// Replaces the whole verifier (prefix, keyring, options, clock) at once, without ever
+    /// rolling revocations back: for the same prefix, the high-water mark of list sequences
+    /// carries over ([`Verifier::with_min_revocation_sequence`]), and when `verifier`
+    /// carries no list or an older one than the list in force, the list in force stays.
+    /// A `verifier` for another prefix (another issuer, with sequences of its own) is taken
+    /// as it is.
     pub fn replace(&self, verifier: Verifier) {
         let _serialized = self.updates.lock().unwrap_or_else(PoisonError::into_inner);
-        self.current.store(Arc::new(verifier));
+        let next = verifier.succeeding(&self.current.load());
+        self.current.store(Arc::new(next));
+    }
+
+    /// The highest revocation list sequence seen (see [`Verifier::revocation_high_water`]).
+    /// A service that keeps a local copy of the list persists this beside it, and restores
+    /// it after a restart with [`Verifier::with_min_revocation_sequence`], so that an older
+    /// list (which would un-revoke keys) is refused then too.
+    #[must_use]
+    pub fn revocation_high_water(&self) -> Option<u64> {
+        self.current.load().revocation_high_water()
     }
 }
 

@@ -3,6 +3,10 @@
 use core::fmt;
 use core::time::Duration;
 
+/// How far apart two clocks may be by default: the leeway a verifier gives a key's expiry
+/// and not-before, and a revocation list's issue time (60 s).
+pub(crate) const DEFAULT_CLOCK_LEEWAY: Duration = Duration::from_secs(60);
+
 /// A point in time: whole seconds since the Unix epoch, UTC.
 ///
 /// keyseal only stores and accepts times from `1970-01-01T00:00:01Z` to

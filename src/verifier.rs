@@ -10,7 +10,7 @@ use crate::key_id::KeyId;
 use crate::keyring::Keyring;
 use crate::keys::PublicKey;
 use crate::revocation::RevocationList;
-use crate::timestamp::{Clock, Timestamp};
+use crate::timestamp::{Clock, DEFAULT_CLOCK_LEEWAY, Timestamp};
 use crate::token::{RevocationStatus, VerifiedKey};
 use crate::wire::{self, BUF_LEN, Prefix, RawKey, VERSION};
 
@@ -22,7 +22,9 @@ pub struct VerifierOptions {
     /// A key still verifies until `expires_at + expiry_leeway` (exclusive).
     pub expiry_leeway: Duration,
     /// A key already verifies from `max(issued_at, not_before) - not_before_leeway`
-    /// (inclusive), to tolerate clocks running behind the issuer's.
+    /// (inclusive), to tolerate clocks running behind the issuer's. A revocation list
+    /// issued more than this after `now` is refused
+    /// ([`ListProblem::IssuedInFuture`](crate::ListProblem::IssuedInFuture)).
     pub not_before_leeway: Duration,
     /// Keys whose lifetime (`expires_at - issued_at`) exceeds this are refused.
     pub max_lifetime: Option<Duration>,
@@ -62,8 +64,8 @@ pub enum MissingListPolicy {
 impl Default for VerifierOptions {
     fn default() -> Self {
         VerifierOptions {
-            expiry_leeway: Duration::from_secs(60),
-            not_before_leeway: Duration::from_secs(60),
+            expiry_leeway: DEFAULT_CLOCK_LEEWAY,
+            not_before_leeway: DEFAULT_CLOCK_LEEWAY,
             max_lifetime: None,
             on_stale_list: StalePolicy::default(),
             max_list_age: None,
@@ -172,6 +174,8 @@ pub struct Verifier {
     prefix: Prefix,
     keyring: Arc<Keyring>,
     revocations: Option<Arc<RevocationList>>,
+    /// No list with a lower sequence is accepted (0: no floor beyond the list in force).
+    revocation_floor: u64,
     options: VerifierOptions,
     clock: Option<Arc<dyn Clock>>,
 }
@@ -185,6 +189,7 @@ impl Verifier {
             prefix,
             keyring: Arc::new(keyring),
             revocations: None,
+            revocation_floor: 0,
             options: VerifierOptions::default(),
             clock: None,
         }
@@ -218,12 +223,20 @@ impl Verifier {
     /// # Errors
     /// [`Error::RevocationList`] naming the problem.
     pub fn update_revocations(&self, bytes: &[u8], now: Timestamp) -> Result<Verifier, Error> {
-        let list = RevocationList::verify(bytes, &self.prefix, &self.keyring, now)?;
+        let list = RevocationList::verify_with_leeway(
+            bytes,
+            &self.prefix,
+            &self.keyring,
+            now,
+            self.options.not_before_leeway,
+        )?;
         self.with_revocation_list(list)
     }
 
     /// The same verifier with an already verified revocation list (for example one checked
-    /// by [`RevocationList::verify`]). Refuses another issuer's list and rollbacks.
+    /// by [`RevocationList::verify`]). Refuses another issuer's list and rollbacks: a list
+    /// whose sequence is not above the list in force, or below the minimum of
+    /// [`Verifier::with_min_revocation_sequence`].
     ///
     /// # Errors
     /// [`Error::RevocationList`] with [`ListProblem::WrongIssuer`] or
@@ -232,18 +245,93 @@ impl Verifier {
         if list.prefix() != &self.prefix {
             return Err(ListProblem::WrongIssuer.into());
         }
+        let offered = list.sequence();
         if let Some(current) = &self.revocations {
-            if list.sequence() <= current.sequence() {
+            if offered <= current.sequence() {
                 return Err(ListProblem::Rollback {
                     current: current.sequence(),
-                    offered: list.sequence(),
+                    offered,
                 }
                 .into());
             }
         }
+        if offered < self.revocation_floor {
+            return Err(ListProblem::Rollback {
+                current: self.revocation_floor,
+                offered,
+            }
+            .into());
+        }
         let mut next = self.clone();
         next.revocations = Some(Arc::new(list));
         Ok(next)
+    }
+
+    /// The same verifier, refusing every revocation list with a sequence below `sequence`
+    /// as a rollback: how a service restores, after a restart, the high-water mark it
+    /// persisted from [`Verifier::revocation_high_water`] (or
+    /// [`LiveVerifier::revocation_high_water`](crate::LiveVerifier::revocation_high_water)).
+    ///
+    /// The list with exactly that sequence is still accepted, once (it is the one already
+    /// seen, such as a local copy kept beside the mark); after it, the usual rule holds:
+    /// each list strictly newer than the one in force. The minimum only ever rises (a lower
+    /// `sequence` than the current mark changes nothing), and the list in force, if any,
+    /// stays.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), keyseal::Error> {
+    /// use keyseal::{KeyState, Keyring, LiveVerifier, Prefix, RevocationListBuilder, SigningKey, Timestamp, Verifier};
+    ///
+    /// let key = SigningKey::generate()?;
+    /// let mut keyring = Keyring::new();
+    /// keyring.add(key.public_key(), KeyState::Active)?;
+    /// let prefix = Prefix::new("acme_live")?;
+    /// let old = RevocationListBuilder::new().sign(&prefix, &key, Timestamp::now())?;
+    ///
+    /// // Restarting with the mark persisted before the restart (say 7): list 1 is a rollback.
+    /// let live = LiveVerifier::new(Verifier::new(prefix, keyring).with_min_revocation_sequence(7));
+    /// assert_eq!(live.revocation_high_water(), Some(7));
+    /// assert!(live.update_revocations(&old).is_err());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_min_revocation_sequence(mut self, sequence: u64) -> Verifier {
+        self.revocation_floor = self.revocation_floor.max(sequence);
+        self
+    }
+
+    /// The highest revocation list sequence this verifier has seen or been told of: the list
+    /// in force, or the minimum of [`Verifier::with_min_revocation_sequence`], whichever is
+    /// higher; `None` when there is neither. Persist it to refuse older lists after a
+    /// restart.
+    #[must_use]
+    pub fn revocation_high_water(&self) -> Option<u64> {
+        let list = self.revocations.as_ref().map(|l| l.sequence());
+        let floor = (self.revocation_floor > 0).then_some(self.revocation_floor);
+        list.max(floor)
+    }
+
+    /// `self` as the successor of `previous` (for [`LiveVerifier::replace`]): for the same
+    /// prefix, the high-water mark carries over, and the newer of the two lists stays in
+    /// force, so a replacement can never roll revocations back. Another prefix is another
+    /// issuer, whose sequences are its own: `self` is taken as it is.
+    ///
+    /// [`LiveVerifier::replace`]: crate::LiveVerifier::replace
+    #[cfg(feature = "std")]
+    pub(crate) fn succeeding(mut self, previous: &Verifier) -> Verifier {
+        if self.prefix != previous.prefix {
+            return self;
+        }
+        self.revocation_floor = self
+            .revocation_floor
+            .max(previous.revocation_high_water().unwrap_or(0));
+        let ours = self.revocations.as_ref().map_or(0, |l| l.sequence());
+        if let Some(theirs) = &previous.revocations {
+            if self.revocations.is_none() || theirs.sequence() > ours {
+                self.revocations = Some(Arc::clone(theirs));
+            }
+        }
+        self
     }
 
     /// The revocation list in force, if any.
@@ -417,6 +505,7 @@ impl fmt::Debug for Verifier {
                 "revocation_list",
                 &self.revocations.as_ref().map(|l| l.sequence()),
             )
+            .field("revocation_high_water", &self.revocation_high_water())
             .field("options", &self.options)
             .finish_non_exhaustive()
     }

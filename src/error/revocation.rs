@@ -59,15 +59,23 @@ pub enum ListProblem {
     SignerNotUsable(KeyId),
     /// The signature does not verify.
     BadSignature,
-    /// Its sequence number is not newer than the list in force (a replay or rollback).
+    /// Its sequence number is not newer than the list in force (a replay or rollback), or
+    /// below the verifier's restored high-water mark.
     Rollback {
-        /// The sequence number in force.
+        /// The sequence number in force (or the high-water mark).
         current: u64,
         /// The sequence number offered.
         offered: u64,
     },
     /// Its times are out of range, or it goes stale before it is issued.
     BadTimes,
+    /// Issued later than now plus the clock leeway: a list from the future (a signer's
+    /// clock far ahead, or a list made to stay fresh) is refused, since its age would be
+    /// counted from a time that has not come.
+    IssuedInFuture {
+        /// The issue time the list states.
+        issued_at: Timestamp,
+    },
 }
 
 impl ListProblem {
@@ -86,6 +94,7 @@ impl ListProblem {
             ListProblem::BadSignature => "revocation_list.bad_signature",
             ListProblem::Rollback { .. } => "revocation_list.rollback",
             ListProblem::BadTimes => "revocation_list.bad_times",
+            ListProblem::IssuedInFuture { .. } => "revocation_list.issued_in_future",
         }
     }
 }
@@ -116,6 +125,10 @@ impl fmt::Display for ListProblem {
                 "sequence {offered} is not newer than the list in force ({current}): refusing a replay or rollback"
             ),
             ListProblem::BadTimes => f.write_str("times out of range or stale before issued"),
+            ListProblem::IssuedInFuture { issued_at } => write!(
+                f,
+                "issued at {issued_at}, later than now plus the clock leeway: refusing a list from the future"
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A verified revocation list, and the check a verifier makes against it.
 
 use core::fmt;
+use core::time::Duration;
 
 use super::entries::{RevokedApp, RevokedSigner, RevokedToken};
 use super::format::{Content, decode_payload, split};
@@ -9,7 +10,7 @@ use crate::claims::Claims;
 use crate::error::{Error, ListProblem, RevocationReason};
 use crate::key_id::KeyId;
 use crate::keyring::Keyring;
-use crate::timestamp::Timestamp;
+use crate::timestamp::{DEFAULT_CLOCK_LEEWAY, Timestamp};
 use crate::wire::Prefix;
 
 /// A verified revocation list, indexed for lookups that do not grow with its size.
@@ -26,15 +27,30 @@ pub struct RevocationList {
 
 impl RevocationList {
     /// Checks and decodes list bytes: size, magic, issuer prefix, version, signer in
-    /// `keyring` (usable at `now`), strict signature, then canonical content.
+    /// `keyring` (usable at `now`), strict signature, canonical content, then an issue time
+    /// no later than `now` plus 60 s (the default clock leeway; a [`Verifier`] applies its
+    /// own `not_before_leeway`).
     ///
     /// # Errors
     /// [`Error::RevocationList`] naming the problem.
+    ///
+    /// [`Verifier`]: crate::Verifier
     pub fn verify(
         bytes: &[u8],
         prefix: &Prefix,
         keyring: &Keyring,
         now: Timestamp,
+    ) -> Result<RevocationList, Error> {
+        RevocationList::verify_with_leeway(bytes, prefix, keyring, now, DEFAULT_CLOCK_LEEWAY)
+    }
+
+    /// [`RevocationList::verify`] with a list issued up to `leeway` after `now` accepted.
+    pub(crate) fn verify_with_leeway(
+        bytes: &[u8],
+        prefix: &Prefix,
+        keyring: &Keyring,
+        now: Timestamp,
+        leeway: Duration,
     ) -> Result<RevocationList, Error> {
         let parts = split(bytes, prefix)?;
         let signer = parts.signer;
@@ -48,6 +64,12 @@ impl RevocationList {
             .verify_strict(parts.message, parts.signature)
             .map_err(|_| ListProblem::BadSignature)?;
         let content = decode_payload(parts.payload)?;
+        if content.issued_at > now.saturating_add(leeway) {
+            return Err(ListProblem::IssuedInFuture {
+                issued_at: content.issued_at,
+            }
+            .into());
+        }
         Ok(RevocationList {
             prefix: prefix.clone(),
             signer,
