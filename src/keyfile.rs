@@ -160,11 +160,34 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Opens a file for reading, refusing first (without opening it) a FIFO or socket, which
+/// would block the reader until someone writes to it, and a directory.
+fn open_for_reading(path: &Path) -> Result<File, Error> {
+    if let Ok(meta) = fs::metadata(path) {
+        let t = meta.file_type();
+        #[cfg(unix)]
+        let special = {
+            use std::os::unix::fs::FileTypeExt;
+            t.is_fifo() || t.is_socket()
+        };
+        #[cfg(not(unix))]
+        let special = false;
+        if special || t.is_dir() {
+            let e = io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, socket or directory)",
+            );
+            return Err(io_error("read", path, &e));
+        }
+    }
+    File::open(path).map_err(|e| io_error("read", path, &e))
+}
+
 /// Reads a whole file of at most [`MAX_KEY_FILE_LEN`] bytes into a zeroized buffer of
 /// fixed size (so no reallocation leaves a copy behind). With `secret`, refuses a file
 /// that group or others may access.
 fn read_key_file(path: &Path, secret: bool) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut file = File::open(path).map_err(|e| io_error("read", path, &e))?;
+    let mut file = open_for_reading(path)?;
     let meta = file.metadata().map_err(|e| io_error("read", path, &e))?;
     if !meta.is_file() {
         let e = io::Error::new(io::ErrorKind::InvalidInput, "not a regular file");
@@ -361,13 +384,14 @@ impl crate::Keyring {
         write_atomically(path.as_ref(), self.to_json().as_bytes(), mode, 0o644, false)
     }
 
-    /// Loads a keyring document file.
+    /// Loads a keyring document file. A FIFO or socket is refused without being opened
+    /// (reading it could block forever).
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::KeyringDocument`].
     pub fn load_json_file(path: impl AsRef<Path>) -> Result<crate::Keyring, Error> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| io_error("read", path, &e))?;
+        let file = open_for_reading(path)?;
         // Reads one byte past the limit at most: enough to know the file is too large.
         let limit = u64::try_from(crate::MAX_KEYRING_DOCUMENT_LEN).unwrap_or(u64::MAX);
         let mut bytes = Vec::new();
@@ -375,8 +399,10 @@ impl crate::Keyring {
             .read_to_end(&mut bytes)
             .map_err(|e| io_error("read", path, &e))?;
         if bytes.len() > crate::MAX_KEYRING_DOCUMENT_LEN {
-            // The whole file's length, for the message.
-            let len = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+            // The whole file's length, for the message; for a device or pipe (whose length
+            // is 0) what was read.
+            let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+            let len = fs::metadata(path).map_or(read, |m| m.len().max(read));
             return Err(crate::keyring_doc::too_large(
                 usize::try_from(len).unwrap_or(usize::MAX),
             ));

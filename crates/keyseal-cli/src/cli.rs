@@ -18,7 +18,7 @@ A session:
   keyseal keygen --out signing.pem
   keyseal keyring create keyring.json --key signing.pem
   keyseal issue --key signing.pem --prefix acme_live --app app_7f3k9x2m \\
-      --scope orders:read --ttl 90d > api.key
+      --scope orders:read --ttl 90d --out api.key
   keyseal verify --keyring keyring.json --prefix acme_live < api.key
   keyseal revoke --revocations revoked.bin --create --keyring keyring.json \\
       --key signing.pem --prefix acme_live --api-keys-from api.key
@@ -66,8 +66,9 @@ Example (rotating a signing key; see the README):
     #[command(after_help = "\
 Example:
   keyseal issue --key signing.pem --prefix acme_live --app app_7f3k9x2m \\
-      --scope orders:read --scope orders:write --ttl 90d > api.key
+      --scope orders:read --scope orders:write --ttl 90d --out api.key
 
+--out writes the key with mode 0600; `> api.key` would create the file with your umask.
 The token id, the handle for revocation, is noted on standard error (or use --json).")]
     Issue(IssueArgs),
     /// Verify an API key against a keyring (and a revocation list); exit status says why not.
@@ -109,13 +110,20 @@ Examples:
   keyseal scan --keyring keyring.json --revocations revoked.bin --prefix acme_live src/ config/
   git diff --cached | keyseal scan -
 
-Statuses: secret-key (a leaked signing key), live, not-yet-valid, unverified (no keyring given,
-not expired by its own claims) fail the scan (exit 1); expired, revoked, forged, unknown-signer,
-retired-signer, signer-outside-validity, unverified-expired and malformed do not. Strings that
-look like keys but fail the checksum are not reported. Keys are always shown redacted.
+Statuses: secret-key (a leaked signing key: keyseal-secret-v1_ text, or a PEM private key
+block such as BEGIN PRIVATE KEY or BEGIN OPENSSH PRIVATE KEY, also in diffs and JSON strings),
+live, not-yet-valid, signer-not-yet-valid (its signer's validity window starts later),
+unverified (no keyring given, not expired by its own claims) fail the scan (exit 1); expired,
+revoked, forged, unknown-signer, retired-signer, signer-outside-validity, unverified-expired and
+malformed do not. Keys are found whatever characters surround them (after \\n or %22, inside
+identifiers); strings that look like keys but fail the checksum are not reported. Keys are
+always shown redacted, and control characters in file names are escaped.
 
 Directories are walked like ripgrep does: .gitignore, .ignore and .git/info/exclude are
-respected (also outside a git repository) and .git is skipped; hidden files are scanned.")]
+respected (also outside a git repository) and .git is skipped; hidden files are scanned. In a
+git work tree, files git tracks are scanned even when an ignore file matches them. Paths named
+on the command line that are not directories (FIFOs, <(...) process substitutions, devices)
+are read as streams. A scan that read no file at all exits with status 6, never 0.")]
     Scan(ScanArgs),
 }
 
@@ -232,10 +240,11 @@ Example:
         /// The key id (16 hex digits).
         kid: KeyId,
     },
-    /// Set (or clear) a key's validity window; an option left out leaves that end open.
+    /// Set (or clear) either end of a key's validity window; an end not given is unchanged.
     #[command(after_help = "\
-Example:
-  keyseal keyring set-validity keyring.json 2d14456ea0b33b10 --not-after 2026-09-01T00:00:00Z")]
+Examples:
+  keyseal keyring set-validity keyring.json 2d14456ea0b33b10 --not-after 2026-09-01T00:00:00Z
+  keyseal keyring set-validity keyring.json 2d14456ea0b33b10 --clear-not-before")]
     SetValidity {
         /// The keyring document to change.
         keyring: PathBuf,
@@ -247,6 +256,12 @@ Example:
         /// Keys it signed verify until this time (exclusive).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         not_after: Option<Timestamp>,
+        /// Remove the start of the window (keys it signed verify from any time).
+        #[arg(long, conflicts_with = "not_before")]
+        clear_not_before: bool,
+        /// Remove the end of the window.
+        #[arg(long, conflicts_with = "not_after")]
+        clear_not_after: bool,
     },
     /// List the keys with their states and validity windows.
     #[command(after_help = "\
@@ -289,7 +304,14 @@ pub(crate) struct IssueArgs {
     /// The key is not valid before this time.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) not_before: Option<Timestamp>,
-    /// Print the key with its claims as JSON.
+    /// Write the key to this file (mode 0600, never over an existing file unless --force)
+    /// instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// With --out: replace an existing file (atomically).
+    #[arg(long, requires = "out")]
+    pub(crate) force: bool,
+    /// Print the key with its claims as JSON (with --out: the claims, without the key).
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -379,8 +401,9 @@ pub(crate) struct RevokeArgs {
     /// How long the new list stays fresh (default: as long as the previous one, or 1d).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) valid_for: Option<Duration>,
-    /// How long to wait while another keyseal revoke holds the list's lock file
-    /// (<FILE>.lock), before giving up with nothing written.
+    /// How long to wait while another keyseal run holds the list's lock (an OS lock on the
+    /// file itself, released when that run ends, even if killed), before giving up with
+    /// nothing written.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub(crate) wait: Duration,
     /// Print a summary as JSON.

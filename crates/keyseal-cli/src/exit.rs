@@ -26,6 +26,9 @@ pub(crate) enum Exit {
     /// Refused: a file would be replaced, a secret key file is open to others, a keyring
     /// change is impossible, or a list changed while it was being rebuilt.
     Refused = 5,
+    /// `scan` read no file at all: every path was empty, excluded or unreadable. Never
+    /// reported as a clean scan.
+    NothingScanned = 6,
     /// The key is malformed: not a keyseal key, checksum mismatch, unsupported version.
     Malformed = 10,
     /// The key has another issuer prefix.
@@ -139,6 +142,7 @@ Exit status:
    3  I/O: a file or standard input/output could not be read or written
    4  invalid input: keyring document, key file or revocation list refused
    5  refused: would replace a file or lose entries, key file open to others, impossible change
+   6  scan: no file was scanned (nothing to read, or everything excluded): not a clean scan
   10  malformed key (not a keyseal key, checksum mismatch, unsupported version)
   11  wrong prefix (the key belongs to another issuer prefix)
   12  unknown signing key (not in the keyring)
@@ -202,5 +206,6 @@ mod tests {
             assert_eq!(Exit::for_error(&e).code(), code, "{e:?}");
             assert!(EXIT_CODES_HELP.contains(&format!("{code:>4}  ")), "{code}");
         }
+        assert!(EXIT_CODES_HELP.contains(&format!("{:>4}  ", Exit::NothingScanned.code())));
     }
 }

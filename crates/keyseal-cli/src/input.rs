@@ -12,6 +12,7 @@ use keyseal::{
 };
 
 use crate::exit::{Exit, Failure};
+use crate::{files, output};
 
 /// Longest text read as one key from standard input: far more than any key, so a longer
 /// input is certainly not one.
@@ -38,7 +39,7 @@ fn read_limited(reader: impl Read, limit: u64, what: &str) -> Result<Vec<u8>, Fa
 
 /// Reads a whole file of at most `limit` bytes.
 pub(crate) fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
-    let what = path.display().to_string();
+    let what = output::path(path);
     let file = File::open(path).map_err(|e| Failure::io("read", &what, &e))?;
     read_limited(file, limit, &what)
 }
@@ -59,7 +60,7 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Failure> {
             "standard input".to_string(),
         )
     } else {
-        (read_file(path, MAX_TEXT_FILE)?, path.display().to_string())
+        (read_file(path, MAX_TEXT_FILE)?, output::path(path))
     };
     String::from_utf8(bytes).map_err(|_| {
         Failure::other(
@@ -70,11 +71,17 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Failure> {
     })
 }
 
+/// What a verifier may trim around a key text (FORMAT.md): ASCII space, tab, LF and CR,
+/// nothing else (not U+00A0, U+3000, vertical tab or form feed).
+pub(crate) fn trim_key(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\n', '\r'])
+}
+
 /// The key to verify or inspect: the argument, or standard input when it is absent or `-`.
-/// Surrounding whitespace (a trailing newline) is removed.
+/// Surrounding ASCII whitespace (a trailing newline) is removed, as [`trim_key`] says.
 pub(crate) fn key_text(arg: Option<&str>) -> Result<String, Failure> {
     match arg {
-        Some(text) if text != "-" => Ok(text.trim().to_string()),
+        Some(text) if text != "-" => Ok(trim_key(text).to_string()),
         _ => {
             let stdin = io::stdin();
             if stdin.is_terminal() {
@@ -92,24 +99,43 @@ pub(crate) fn key_text(arg: Option<&str>) -> Result<String, Failure> {
                     "malformed key: standard input is not UTF-8 text",
                 )
             })?;
-            Ok(text.trim().to_string())
+            Ok(trim_key(&text).to_string())
         }
     }
 }
 
-/// Loads a keyring document.
+/// Loads a keyring document (a FIFO or socket is refused unopened: it could block forever).
 pub(crate) fn keyring(path: &Path) -> Result<Keyring, Failure> {
-    Keyring::load_json_file(path)
-        .map_err(|e| Failure::new(format_args!("cannot load keyring {}", path.display()), &e))
+    files::check_readable(path, "--keyring")?;
+    Keyring::load_json_file(path).map_err(|e| {
+        Failure::new(
+            format_args!("cannot load keyring {}", output::path(path)),
+            &e,
+        )
+    })
+}
+
+/// Refuses a document that does not exist, with the message loading it would give.
+pub(crate) fn check_exists(path: &Path, what: &str) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Failure::other(
+            Exit::Io,
+            "io",
+            format!("cannot load {what} {}: {e}", output::path(path)),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Loads a secret signing key file (PKCS#8 PEM or compact text), refusing files open to
-/// group or others.
+/// group or others, owned by another user or with set-id or sticky bits, and FIFOs.
 pub(crate) fn signing_key(path: &Path) -> Result<SigningKey, Failure> {
+    files::check_readable(path, "--key")?;
+    files::check_secret_file_owner(path)?;
     SigningKey::load_file(path).map_err(|e| match e {
         keyseal::Error::Io { .. } | keyseal::Error::InsecurePermissions { .. } => Failure::bare(&e),
         _ => Failure::new(
-            format_args!("cannot load signing key {}", path.display()),
+            format_args!("cannot load signing key {}", output::path(path)),
             &e,
         ),
     })
@@ -136,12 +162,13 @@ pub(crate) fn public_key_text(text: &str) -> Result<PublicKey, keyseal::Error> {
 /// The public key in a file: a public key in any form, or a secret key file (PKCS#8 PEM or
 /// compact text, with its permissions checked) whose public half is taken.
 pub(crate) fn public_key_file(path: &Path) -> Result<PublicKey, Failure> {
+    files::check_readable(path, "--key")?;
     let bytes = read_file(path, MAX_TEXT_FILE)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Failure::other(
             Exit::Invalid,
             "not_text",
-            format!("{} is not a text key file", path.display()),
+            format!("{} is not a text key file", output::path(path)),
         )
     })?;
     let start = text.trim_start();
@@ -150,14 +177,16 @@ pub(crate) fn public_key_file(path: &Path) -> Result<PublicKey, Failure> {
     }
     public_key_text(text).map_err(|e| {
         Failure::new(
-            format_args!("cannot read public key {}", path.display()),
+            format_args!("cannot read public key {}", output::path(path)),
             &e,
         )
     })
 }
 
-/// Reads a revocation list file, refusing one larger than the format allows.
+/// Reads a revocation list file, refusing one larger than the format allows, and a FIFO or
+/// socket unopened.
 pub(crate) fn list_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
+    files::check_readable(path, "--revocations")?;
     let limit = u64::try_from(MAX_LIST_BYTES).unwrap_or(u64::MAX);
     read_file(path, limit)
 }
@@ -236,6 +265,15 @@ mod tests {
             "٣d",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_ascii_whitespace_is_trimmed_around_a_key() {
+        assert_eq!(trim_key(" \t\r\nacme_live_A\r\n \t"), "acme_live_A");
+        for kept in ['\u{a0}', '\u{3000}', '\u{b}', '\u{c}', '\u{85}', '\u{2028}'] {
+            let text = format!("{kept}acme_live_A{kept}");
+            assert_eq!(trim_key(&text), text, "{kept:?}");
         }
     }
 

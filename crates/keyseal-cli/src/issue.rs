@@ -1,10 +1,13 @@
-//! `keyseal issue`: sign a new API key. Only the key goes to standard output.
+//! `keyseal issue`: sign a new API key. Only the key goes to standard output, or to the
+//! `--out` file, written with mode 0600.
 
 use keyseal::{Issuer, NewKey};
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::cli::IssueArgs;
 use crate::exit::{Exit, Failure};
+use crate::files::{self, Overwrite};
 use crate::{input, output};
 
 pub(crate) fn run(args: &IssueArgs) -> Result<Exit, Failure> {
@@ -29,14 +32,34 @@ pub(crate) fn run(args: &IssueArgs) -> Result<Exit, Failure> {
         .issue(request)
         .map_err(|e| Failure::new("cannot issue the key", &e))?;
     let claims = issued.claims();
-    if args.json {
-        output::json(&json!({
+    if let Some(out) = &args.out {
+        let overwrite = if args.force {
+            Overwrite::Allowed
+        } else {
+            Overwrite::Never
+        };
+        let mut contents = Zeroizing::new(Vec::with_capacity(issued.as_str().len() + 1));
+        contents.extend_from_slice(issued.as_str().as_bytes());
+        contents.push(b'\n');
+        files::write_secret(out, &contents, overwrite)?;
+        output::note(format_args!(
+            "wrote the key to {} (mode 0600)",
+            output::path(out)
+        ));
+    }
+    match (args.json, &args.out) {
+        (true, Some(out)) => output::json(&json!({
+            "key_file": out.display().to_string(),
+            "key_id": issued.key_id().to_string(),
+            "claims": output::claims_json(claims),
+        }))?,
+        (true, None) => output::json(&json!({
             "key": issued.as_str(),
             "key_id": issued.key_id().to_string(),
             "claims": output::claims_json(claims),
-        }))?;
-    } else {
-        output::line(issued.as_str())?;
+        }))?,
+        (false, Some(_)) => {}
+        (false, None) => output::line(issued.as_str())?,
     }
     output::note(format_args!(
         "issued token {} for app {}, expires {}, signed by {}",

@@ -7,13 +7,13 @@ use serde_json::json;
 
 use crate::cli::{KeyFormat, KeygenArgs};
 use crate::exit::{Exit, Failure};
-use crate::output;
+use crate::{files, output};
 
 /// Refuses an existing file (or a dangling symlink) before anything is written.
 fn must_not_exist(path: &Path) -> Result<(), Failure> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(Failure::bare(&Error::KeyFileExists {
-            path: path.display().to_string(),
+            path: output::path(path),
         }));
     }
     Ok(())
@@ -30,6 +30,11 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Exit, Failure> {
             ));
         }
         must_not_exist(public_out)?;
+    }
+    // Temporary files of a keygen killed before it finished hold whole secret keys.
+    files::remove_stale_temporaries(&args.out);
+    if let Some(public_out) = &args.public_out {
+        files::remove_stale_temporaries(public_out);
     }
     let key = SigningKey::generate().map_err(|e| Failure::bare(&e))?;
     let saved = match args.format {
@@ -51,7 +56,7 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Exit, Failure> {
             Failure::new(
                 format_args!(
                     "the secret key was saved to {}, but the public key was not",
-                    args.out.display()
+                    output::path(&args.out)
                 ),
                 &e,
             )
@@ -69,8 +74,8 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Exit, Failure> {
     }
     output::note(format_args!(
         "wrote the secret key to {} (mode 0600); publish its public key with: keyseal keyring create (or add) keyring.json --key {}",
-        args.out.display(),
-        args.out.display()
+        output::path(&args.out),
+        output::path(&args.out)
     ));
     Ok(Exit::Ok)
 }

@@ -1,6 +1,6 @@
-//! `keyseal keyring ...`: create, change and list keyring documents. Every change loads the
-//! whole document (checking every rule), applies one operation and replaces the file
-//! atomically.
+//! `keyseal keyring ...`: create, change and list keyring documents. Every change takes the
+//! document's lock, loads the whole document (checking every rule), applies one operation
+//! and replaces the file atomically, so concurrent changes take turns and none is lost.
 
 use std::path::Path;
 
@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{KeyringCommand, PublicKeySource};
 use crate::exit::{Exit, Failure};
+use crate::files::{self, DocumentLock};
 use crate::{input, output};
 
 pub(crate) fn run(command: KeyringCommand) -> Result<Exit, Failure> {
@@ -22,10 +23,11 @@ pub(crate) fn run(command: KeyringCommand) -> Result<Exit, Failure> {
             let mut ring = Keyring::new();
             ring.add(key, state.into())
                 .map_err(|e| Failure::new("cannot add the key", &e))?;
+            files::remove_stale_temporaries(&keyring);
             save(&ring, &keyring, SaveMode::CreateNew)?;
             output::line(format_args!(
                 "created {} with key {} ({})",
-                keyring.display(),
+                output::path(&keyring),
                 key.key_id(),
                 KeyState::from(state)
             ))?;
@@ -36,44 +38,39 @@ pub(crate) fn run(command: KeyringCommand) -> Result<Exit, Failure> {
             state,
         } => {
             let key = public_key(&source)?;
-            let mut ring = input::keyring(&keyring)?;
-            let previous = ring.active().map(KeyEntry::key_id);
-            ring.add(key, state.into()).map_err(|e| {
-                Failure::new(format_args!("cannot change {}", keyring.display()), &e)
+            let (ring, previous) = edit(&keyring, |ring| {
+                let previous = ring.active().map(KeyEntry::key_id);
+                ring.add(key, state.into()).map(|()| previous)
             })?;
-            save(&ring, &keyring, SaveMode::Replace)?;
             output::line(format_args!(
                 "added {} to {} as {}",
                 key.key_id(),
-                keyring.display(),
+                output::path(&keyring),
                 KeyState::from(state)
             ))?;
             demoted(previous, &ring)?;
         }
         KeyringCommand::Promote { keyring, kid } => {
-            let mut ring = input::keyring(&keyring)?;
-            let previous = ring.active().map(KeyEntry::key_id);
-            ring.promote(kid).map_err(|e| {
-                Failure::new(format_args!("cannot change {}", keyring.display()), &e)
+            let (ring, previous) = edit(&keyring, |ring| {
+                let previous = ring.active().map(KeyEntry::key_id);
+                ring.promote(kid).map(|()| previous)
             })?;
-            save(&ring, &keyring, SaveMode::Replace)?;
             output::line(format_args!(
                 "{kid} is now the active key in {}",
-                keyring.display()
+                output::path(&keyring)
             ))?;
             demoted(previous, &ring)?;
         }
         KeyringCommand::Retire { keyring, kid } => {
-            let mut ring = input::keyring(&keyring)?;
-            ring.retire(kid).map_err(|e| {
-                Failure::new(format_args!("cannot change {}", keyring.display()), &e)
-            })?;
-            save(&ring, &keyring, SaveMode::Replace)?;
-            output::line(format_args!("{kid} is retired in {}", keyring.display()))?;
+            let (ring, ()) = edit(&keyring, |ring| ring.retire(kid))?;
+            output::line(format_args!(
+                "{kid} is retired in {}",
+                output::path(&keyring)
+            ))?;
             if ring.active().is_none() {
                 output::note(format_args!(
                     "{} has no active key now: promote one before issuing",
-                    keyring.display()
+                    output::path(&keyring)
                 ));
             }
         }
@@ -82,17 +79,31 @@ pub(crate) fn run(command: KeyringCommand) -> Result<Exit, Failure> {
             kid,
             not_before,
             not_after,
+            clear_not_before,
+            clear_not_after,
         } => {
-            let mut ring = input::keyring(&keyring)?;
-            ring.set_validity(kid, not_before, not_after).map_err(|e| {
-                Failure::new(format_args!("cannot change {}", keyring.display()), &e)
+            let (_, (from, until)) = edit(&keyring, |ring| {
+                // Only what is given changes; the other end keeps its value.
+                let (old_from, old_until) = ring
+                    .get(kid)
+                    .map_or((None, None), |e| (e.not_before(), e.not_after()));
+                let from = if clear_not_before {
+                    None
+                } else {
+                    not_before.or(old_from)
+                };
+                let until = if clear_not_after {
+                    None
+                } else {
+                    not_after.or(old_until)
+                };
+                ring.set_validity(kid, from, until).map(|()| (from, until))
             })?;
-            save(&ring, &keyring, SaveMode::Replace)?;
             output::line(format_args!(
                 "{kid} in {} is valid from {} until {}",
-                keyring.display(),
-                output::time_or_dash(not_before),
-                output::time_or_dash(not_after)
+                output::path(&keyring),
+                output::time_or_dash(from),
+                output::time_or_dash(until)
             ))?;
         }
         KeyringCommand::List { keyring, at, json } => {
@@ -118,6 +129,24 @@ fn public_key(source: &PublicKeySource) -> Result<PublicKey, Failure> {
     }
 }
 
+/// One read-change-write of a keyring document, under its lock (see [`files`]): the
+/// document is read after the lock is held, changed by `change`, and replaced atomically
+/// before the lock is released. A symlink is written through to its target.
+fn edit<T>(
+    path: &Path,
+    change: impl FnOnce(&mut Keyring) -> Result<T, Error>,
+) -> Result<(Keyring, T), Failure> {
+    let target = files::write_target(path)?;
+    input::check_exists(&target, "keyring document")?;
+    let _lock = DocumentLock::acquire(&target, files::KEYRING_LOCK_WAIT)?;
+    files::remove_stale_temporaries(&target);
+    let mut ring = input::keyring(&target)?;
+    let out = change(&mut ring)
+        .map_err(|e| Failure::new(format_args!("cannot change {}", output::path(path)), &e))?;
+    save(&ring, &target, SaveMode::Replace)?;
+    Ok((ring, out))
+}
+
 fn save(ring: &Keyring, path: &Path, mode: SaveMode) -> Result<(), Failure> {
     ring.save_json_file(path, mode).map_err(|e| match e {
         Error::KeyFileExists { .. } => Failure::other(
@@ -125,7 +154,7 @@ fn save(ring: &Keyring, path: &Path, mode: SaveMode) -> Result<(), Failure> {
             "key_file_exists",
             format!(
                 "{} already exists; keyseal does not replace it",
-                path.display()
+                output::path(path)
             ),
         ),
         _ => Failure::bare(&e),

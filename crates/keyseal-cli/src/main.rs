@@ -8,6 +8,7 @@
 
 mod cli;
 mod exit;
+mod files;
 mod input;
 mod inspect;
 mod issue;

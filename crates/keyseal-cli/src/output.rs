@@ -35,6 +35,28 @@ pub(crate) fn note(text: impl Display) {
     let _ = writeln!(io::stderr().lock(), "keyseal: {text}");
 }
 
+/// A file name for display: control characters (which could carry terminal escape
+/// sequences) are shown escaped, as `\x1b` or `\u{85}`; a backslash is shown as `\\`.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => match u8::try_from(u32::from(c)) {
+                Ok(b) if b < 0x80 => out.push_str(&format!("\\x{b:02x}")),
+                _ => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path for display, escaped as [`escape`] does.
+pub(crate) fn path(p: &std::path::Path) -> String {
+    escape(&p.display().to_string())
+}
+
 /// `n` and a noun, plural unless `n` is 1: `1 key`, `3 keys`.
 pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
     let n = n.into();
@@ -146,5 +168,13 @@ mod tests {
         assert_eq!(redact_key("no key here"), "…");
         let secret = format!("{SECRET_TEXT_PREFIX}{}", "s".repeat(44) + "CRC4");
         assert_eq!(redact_secret(&secret), "keyseal-secret-v1_…CRC4");
+    }
+
+    #[test]
+    fn control_characters_in_names_are_escaped() {
+        assert_eq!(
+            escape("a\x1b[31mb\nc\u{85}\\d é"),
+            "a\\x1b[31mb\\x0ac\\u{85}\\\\d é"
+        );
     }
 }

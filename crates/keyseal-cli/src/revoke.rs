@@ -7,23 +7,25 @@
 //! the previous list and every new one (only tokens of keys that expired over a day ago are
 //! pruned). The file is then replaced atomically, unless it changed in the meantime.
 //!
-//! Two `keyseal revoke` runs on one list never overlap: each holds `<list>.lock` (created
-//! exclusively, as git's `index.lock`) from before it reads the list until the new one is in
-//! place, so neither can replace the list with one that lacks the other's entries.
+//! Two `keyseal revoke` runs on one list never overlap: each holds an OS lock on the list
+//! ([`DocumentLock`]) from before it reads the list until the new one is in place, so neither
+//! can replace the list with one that lacks the other's entries. The kernel releases the
+//! lock when a run is killed. A list given as a symlink is written through to its target.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::fs;
+use std::io;
+use std::path::Path;
 
 use keyseal::{
-    Claims, Error, KeyState, Keyring, Prefix, RevocationList, RevocationListBuilder, SaveMode,
-    Timestamp, TokenId, UntrustedKey, Verifier, write_file_atomically,
+    Claims, Error, KeyEntry, KeyState, Keyring, ListProblem, Prefix, RevocationList,
+    RevocationListBuilder, SaveMode, Timestamp, TokenId, UntrustedKey, Verifier,
+    write_file_atomically,
 };
 use serde_json::{Value, json};
 
 use crate::cli::RevokeArgs;
 use crate::exit::{Exit, Failure};
+use crate::files::{self, DocumentLock};
 use crate::{input, output};
 
 /// How long after a key's expiry the library keeps its token entry (the builder's default
@@ -40,7 +42,6 @@ struct Token {
 
 pub(crate) fn run(args: &RevokeArgs) -> Result<Exit, Failure> {
     let now = Timestamp::now();
-    let path = args.revocations.as_path();
     let keyring = input::keyring(&args.keyring)?;
     let signing_key = input::signing_key(&args.key)?;
     if let Err(e) = keyring.key_for_verification(signing_key.key_id(), now) {
@@ -50,50 +51,53 @@ pub(crate) fn run(args: &RevokeArgs) -> Result<Exit, Failure> {
             format!(
                 "signing key {} cannot sign revocation lists: edges would refuse the list ({e} in {})",
                 signing_key.key_id(),
-                args.keyring.display()
+                output::path(&args.keyring)
             ),
         ));
     }
     let tokens = tokens(args, &keyring, now)?;
 
-    let _lock = ListLock::acquire(path, args.wait)?;
-    let (mut builder, previous) = if args.create {
+    // Held from before the list is read until the new one is in place.
+    let _lock;
+    let (path, mut builder, previous) = if args.create {
+        let path = args.revocations.as_path();
         if fs::symlink_metadata(path).is_ok() {
             return Err(Failure::other(
                 Exit::Refused,
                 "key_file_exists",
                 format!(
                     "{} already exists; --create starts a new list and would drop its entries",
-                    path.display()
+                    output::path(path)
                 ),
             ));
         }
-        (RevocationListBuilder::new(), None)
+        files::remove_stale_temporaries(path);
+        (path.to_path_buf(), RevocationListBuilder::new(), None)
     } else {
-        let bytes = match fs::symlink_metadata(path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+        if let Err(e) = fs::symlink_metadata(&args.revocations) {
+            if e.kind() == io::ErrorKind::NotFound {
                 return Err(Failure::other(
                     Exit::Io,
                     "io",
                     format!(
                         "revocation list {} does not exist; pass --create to start a new one",
-                        path.display()
+                        output::path(&args.revocations)
                     ),
                 ));
             }
-            _ => input::list_bytes(path)?,
-        };
-        let list = RevocationList::verify(&bytes, &args.prefix, &keyring, now).map_err(|e| {
-            Failure::new(
-                format_args!("cannot build on revocation list {}", path.display()),
-                &e,
-            )
-        })?;
+        }
+        let path = files::write_target(&args.revocations)?;
+        _lock = DocumentLock::acquire(&path, args.wait)?;
+        files::remove_stale_temporaries(&path);
+        let bytes = input::list_bytes(&path)?;
+        let list = previous_list(&bytes, args, &keyring, &signing_key, now)?;
         (
+            path,
             RevocationListBuilder::from_previous(&list),
             Some((bytes, list)),
         )
     };
+    let path = path.as_path();
 
     for t in &tokens {
         builder.revoke_token(t.id, t.expires_at);
@@ -132,7 +136,7 @@ pub(crate) fn run(args: &RevokeArgs) -> Result<Exit, Failure> {
                     "list_changed",
                     format!(
                         "{} changed while this list was built; nothing written, run the command again",
-                        path.display()
+                        output::path(path)
                     ),
                 ));
             }
@@ -144,56 +148,53 @@ pub(crate) fn run(args: &RevokeArgs) -> Result<Exit, Failure> {
     Ok(Exit::Ok)
 }
 
-/// `<list>.lock`, held while one run reads, rebuilds and replaces the list; removed on drop.
-/// A run that is killed leaves it behind, and the next run says so and names the file.
-struct ListLock {
-    path: PathBuf,
-}
-
-impl ListLock {
-    fn acquire(list: &Path, wait: Duration) -> Result<ListLock, Failure> {
-        let mut name = list.as_os_str().to_owned();
-        name.push(".lock");
-        let path = PathBuf::from(name);
-        let start = Instant::now();
-        loop {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    // The holder's process id, for whoever finds a lock left behind.
-                    let _ = writeln!(file, "{}", std::process::id());
-                    return Ok(ListLock { path });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    if start.elapsed() >= wait {
-                        return Err(Failure::other(
-                            Exit::Refused,
-                            "list_locked",
-                            format!(
-                                "{} exists: another keyseal revoke is changing {} (waited {} s; nothing written). If none is running, one was killed: delete the lock file and run the command again",
-                                path.display(),
-                                list.display(),
-                                wait.as_secs()
-                            ),
-                        ));
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(e) => {
-                    return Err(Failure::other(
-                        Exit::Io,
-                        "io",
-                        format!("cannot create lock file {}: {e}", path.display()),
-                    ));
-                }
-            }
+/// The list to build on, verified with the keyring. A list whose signer has since been
+/// retired (or left its validity window) is still continued when the caller signs with the
+/// keyring's active key: that is the last step of rotating the list's signer, and the new
+/// list is signed by the active key. Its signature is still checked with the old key.
+fn previous_list(
+    bytes: &[u8],
+    args: &RevokeArgs,
+    keyring: &Keyring,
+    signing_key: &keyseal::SigningKey,
+    now: Timestamp,
+) -> Result<RevocationList, Failure> {
+    let refused = |e: &Error| {
+        Failure::new(
+            format_args!(
+                "cannot build on revocation list {}",
+                output::path(&args.revocations)
+            ),
+            e,
+        )
+    };
+    match RevocationList::verify(bytes, &args.prefix, keyring, now) {
+        Ok(list) => Ok(list),
+        Err(e @ Error::RevocationList(ListProblem::SignerNotUsable(old)))
+            if keyring.active().map(KeyEntry::key_id) == Some(signing_key.key_id()) =>
+        {
+            let list = RevocationList::verify(bytes, &args.prefix, &every_key(keyring), now)
+                .map_err(|e| refused(&e))?;
+            output::note(format_args!(
+                "{} was signed by {old}, which the keyring no longer trusts ({e}); continuing it with the active key {}",
+                output::path(&args.revocations),
+                signing_key.key_id()
+            ));
+            Ok(list)
         }
+        Err(e) => Err(refused(&e)),
     }
 }
 
-impl Drop for ListLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+/// Every key of `keyring`, verify-only and without validity windows: for checking
+/// signatures whatever a key's state.
+fn every_key(keyring: &Keyring) -> Keyring {
+    let mut all = Keyring::new();
+    for entry in keyring.iter() {
+        // Keys are unique in a loaded keyring, so adding cannot fail.
+        let _ = all.add(*entry.public_key(), KeyState::VerifyOnly);
     }
+    all
 }
 
 fn write(path: &Path, bytes: &[u8], mode: SaveMode) -> Result<(), Failure> {
@@ -203,7 +204,7 @@ fn write(path: &Path, bytes: &[u8], mode: SaveMode) -> Result<(), Failure> {
             "key_file_exists",
             format!(
                 "{} appeared while the list was built; nothing written",
-                path.display()
+                output::path(path)
             ),
         ),
         _ => Failure::new("revocation list not written, the old file is unchanged", &e),
@@ -216,18 +217,18 @@ fn tokens(args: &RevokeArgs, keyring: &Keyring, now: Timestamp) -> Result<Vec<To
     let mut tokens = Vec::new();
     for (i, text) in args.api_key.iter().enumerate() {
         let source = format!("--api-key #{}", i + 1);
-        tokens.push(checker.token(text.trim(), source, now)?);
+        tokens.push(checker.token(input::trim_key(text), source, now)?);
     }
     for file in &args.api_keys_from {
         let text = input::read_text(file)?;
         let name = if file == Path::new("-") {
             "standard input".to_string()
         } else {
-            file.display().to_string()
+            output::path(file)
         };
         let before = tokens.len();
         for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
+            let line = input::trim_key(line);
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -265,13 +266,8 @@ struct SignatureChecker {
 
 impl SignatureChecker {
     fn new(prefix: &Prefix, keyring: &Keyring) -> SignatureChecker {
-        let mut all = Keyring::new();
-        for entry in keyring.iter() {
-            // Keys are unique in a loaded keyring, so adding cannot fail.
-            let _ = all.add(*entry.public_key(), KeyState::VerifyOnly);
-        }
         SignatureChecker {
-            verifier: Verifier::new(prefix.clone(), all),
+            verifier: Verifier::new(prefix.clone(), every_key(keyring)),
         }
     }
 
@@ -442,7 +438,7 @@ fn report(
     let n = |len: usize, noun: &str| output::count(u64::try_from(len).unwrap_or(u64::MAX), noun);
     output::line(format_args!(
         "{}: sequence {}{}, holds {}, {}, {}; added {}, {}, {}; pruned {} of expired keys; stale after {}",
-        path.display(),
+        output::path(path),
         list.sequence(),
         previous
             .map(|p| format!(" (was {})", p.sequence()))

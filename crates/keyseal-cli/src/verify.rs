@@ -10,6 +10,23 @@ use crate::exit::{Exit, Failure};
 use crate::{input, output};
 
 pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, Failure> {
+    match verify(args) {
+        // With --json, a keyring, list or input refused before any key is judged is a result
+        // too: one JSON object with its code, and the same status.
+        Err(failure) if args.json => {
+            output::json(&json!({
+                "valid": false,
+                "code": failure.code,
+                "error": failure.message,
+                "exit_code": failure.exit.code(),
+            }))?;
+            Ok(failure.exit)
+        }
+        outcome => outcome,
+    }
+}
+
+fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
     let keyring = input::keyring(&args.keyring)?;
     let now = args.at.unwrap_or_else(Timestamp::now);
     let mut options = VerifierOptions::default();
@@ -21,7 +38,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, Failure> {
         let bytes = input::list_bytes(path)?;
         verifier = verifier.update_revocations(&bytes, now).map_err(|e| {
             Failure::new(
-                format_args!("cannot use revocation list {}", path.display()),
+                format_args!("cannot use revocation list {}", output::path(path)),
                 &e,
             )
         })?;

@@ -967,25 +967,6 @@ fn concurrent_revokes_lose_no_entry() {
 }
 
 #[test]
-fn a_lock_left_behind_is_named_and_nothing_is_written() {
-    let f = Fixture::new();
-    f.revoke(&["--create"]).success();
-    let before = fs::read(f.path("revoked.bin")).unwrap();
-    // What a `keyseal revoke` killed mid-run leaves behind.
-    f.write("revoked.bin.lock", "12345\n");
-    let key = live_key("app_1");
-    f.revoke(&["--wait", "1s", "--api-key", &key])
-        .code(5)
-        .stderr(predicate::str::contains(
-            "revoked.bin.lock exists: another keyseal revoke is changing revoked.bin (waited 1 s; nothing written)",
-        ));
-    assert_eq!(fs::read(f.path("revoked.bin")).unwrap(), before);
-    fs::remove_file(f.path("revoked.bin.lock")).unwrap();
-    f.revoke(&["--api-key", &key]).success();
-    assert_eq!(f.list().sequence(), 2);
-}
-
-#[test]
 fn revoke_refusals_leave_the_list_byte_identical() {
     let f = Fixture::new();
     f.revoke(&["--create"]).success();

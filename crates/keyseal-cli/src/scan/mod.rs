@@ -1,11 +1,18 @@
 //! `keyseal scan`: find keyseal API keys and secret signing keys in files, directories or
 //! standard input, and say which are live.
 //!
-//! Candidates are found with the published regular expressions (`keyseal::SCANNER_REGEX`,
-//! `keyseal::SECRET_KEY_SCANNER_REGEX`) and confirmed by their checksums, so a look-alike
-//! string is never reported. Keys are only ever shown redacted. Files are read line by line
-//! (lines longer than [`CHUNK`] are searched in overlapping pieces), so memory stays small
-//! whatever the file size.
+//! API key candidates are found whatever characters surround them and confirmed by their
+//! checksums ([`find`], FORMAT.md §1.11), so a look-alike string is never reported; secret
+//! keys are found as `keyseal-secret-v1_` text (checksummed too) and as PEM private key
+//! blocks ([`pem`]). Keys are only ever shown redacted. Files are read line by line (lines
+//! longer than [`CHUNK`] are searched in overlapping pieces), so memory stays small
+//! whatever the file size. The files of a directory are those ripgrep would search, plus
+//! every file git tracks there ([`walk`]).
+
+mod find;
+mod finding;
+mod pem;
+mod walk;
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
@@ -14,137 +21,23 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keyseal::{
-    Error, KeyId, Keyring, MAX_KEY_LEN, MissingListPolicy, Prefix, SigningKey, StalePolicy,
-    Timestamp, TokenId, UntrustedKey, Verifier, VerifierOptions,
+    Error, Keyring, MAX_KEY_LEN, MissingListPolicy, Prefix, SigningKey, StalePolicy, Timestamp,
+    UntrustedKey, Verifier, VerifierOptions,
 };
-use regex::bytes::Regex;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cli::ScanArgs;
 use crate::exit::{Exit, Failure};
 use crate::{input, output};
+
+use finding::{Finding, Status};
+use pem::{PemFinding, PemTracker};
 
 /// The longest piece of a line searched at once.
 const CHUNK: usize = 4 * 1024 * 1024;
 /// Bytes of a cut line carried into the next piece: the longest key and the character in
 /// front of it, so a key across the cut is found whole.
 const CARRY: usize = MAX_KEY_LEN + 2;
-
-/// What a found key is, from worst to harmless.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Status {
-    /// A secret signing key: whoever holds it can issue keys.
-    SecretKey,
-    /// Verifies now.
-    Live,
-    /// Verifies later, when its not-before time comes.
-    NotYetValid,
-    /// No keyring given: its own (unverified) claims say it has not expired.
-    Unverified,
-    /// Signed by a keyring key, but expired.
-    Expired,
-    /// Revoked by the revocation list.
-    Revoked,
-    /// The signature does not verify.
-    Forged,
-    /// Signed by a key id the keyring does not hold.
-    UnknownSigner,
-    /// Signed by a retired key.
-    RetiredSigner,
-    /// Signed by a key outside its validity window.
-    SignerOutsideValidity,
-    /// No keyring given, and its own claims say it expired.
-    UnverifiedExpired,
-    /// Checksum right, contents broken.
-    Malformed,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::SecretKey => "secret-key",
-            Status::Live => "live",
-            Status::NotYetValid => "not-yet-valid",
-            Status::Unverified => "unverified",
-            Status::Expired => "expired",
-            Status::Revoked => "revoked",
-            Status::Forged => "forged",
-            Status::UnknownSigner => "unknown-signer",
-            Status::RetiredSigner => "retired-signer",
-            Status::SignerOutsideValidity => "signer-outside-validity",
-            Status::UnverifiedExpired => "unverified-expired",
-            Status::Malformed => "malformed",
-        }
-    }
-
-    /// Whether the finding fails the scan: the key works now or later, or might.
-    fn fails(self) -> bool {
-        matches!(
-            self,
-            Status::SecretKey | Status::Live | Status::NotYetValid | Status::Unverified
-        )
-    }
-}
-
-/// One key found.
-struct Finding {
-    path: String,
-    line: u64,
-    column: u64,
-    status: Status,
-    redacted: String,
-    key_id: Option<KeyId>,
-    app_id: Option<String>,
-    token_id: Option<TokenId>,
-    expires_at: Option<Timestamp>,
-    detail: Option<String>,
-}
-
-impl Finding {
-    fn to_json(&self) -> Value {
-        json!({
-            "path": self.path,
-            "line": self.line,
-            "column": self.column,
-            "kind": if self.status == Status::SecretKey { "secret_key" } else { "api_key" },
-            "status": self.status.as_str(),
-            "fails": self.status.fails(),
-            "key": self.redacted,
-            "key_id": self.key_id.map(|k| k.to_string()),
-            "app_id": self.app_id,
-            "token_id": self.token_id.map(|t| t.to_string()),
-            "expires_at": output::time_json(self.expires_at),
-            "detail": self.detail,
-        })
-    }
-
-    fn to_line(&self) -> String {
-        let mut s = format!(
-            "{}:{}:{}: {} {}",
-            self.path,
-            self.line,
-            self.column,
-            self.status.as_str(),
-            self.redacted
-        );
-        if let Some(kid) = self.key_id {
-            s.push_str(&format!(" kid {kid}"));
-        }
-        if let Some(app) = &self.app_id {
-            s.push_str(&format!(" app {app}"));
-        }
-        if let Some(token) = self.token_id {
-            s.push_str(&format!(" token {token}"));
-        }
-        if let Some(t) = self.expires_at {
-            s.push_str(&format!(" expires {t}"));
-        }
-        if let Some(d) = &self.detail {
-            s.push_str(&format!(" ({d})"));
-        }
-        s
-    }
-}
 
 /// Decides what each found key is.
 struct Judge {
@@ -166,7 +59,7 @@ impl Judge {
                 .update_revocations(&bytes, now)
                 .map_err(|e| {
                     Failure::new(
-                        format_args!("cannot use revocation list {}", path.display()),
+                        format_args!("cannot use revocation list {}", output::path(path)),
                         &e,
                     )
                 })?;
@@ -174,7 +67,7 @@ impl Judge {
                 if now >= list.stale_after() {
                     output::note(format_args!(
                         "warning: revocation list {} has been stale since {}: revocations made since may be missing",
-                        path.display(),
+                        output::path(path),
                         list.stale_after()
                     ));
                 }
@@ -233,6 +126,20 @@ impl Judge {
                 };
                 match verifier.verify_at(text, self.now) {
                     Ok(_) => (Status::Live, None),
+                    // A signer whose window has not started turns the key live on its own.
+                    Err(Error::KeyOutsideValidity(kid))
+                        if keyring
+                            .get(kid)
+                            .and_then(keyseal::KeyEntry::not_before)
+                            .is_some_and(|from| self.now < from) =>
+                    {
+                        (
+                            Status::SignerNotYetValid,
+                            Some(format!(
+                                "its signer {kid} becomes valid later; the key then verifies"
+                            )),
+                        )
+                    }
                     Err(e) => (status_for(&e), Some(e.to_string())),
                 }
             }
@@ -277,16 +184,6 @@ impl Judge {
     /// The finding for secret key text, or `None` for a look-alike.
     fn secret_key(&self, text: &str, path: &str, line: u64, column: u64) -> Option<Finding> {
         let key_id = SigningKey::from_text(text).ok()?.key_id();
-        let standing = match &self.keyring {
-            None => "LEAKED SECRET SIGNING KEY: rotate it".to_string(),
-            Some(ring) => match ring.get(key_id) {
-                Some(e) => format!(
-                    "LEAKED SECRET SIGNING KEY, {} in the keyring: rotate it and retire it",
-                    e.state()
-                ),
-                None => "LEAKED SECRET SIGNING KEY, not in the keyring".to_string(),
-            },
-        };
         Some(Finding {
             path: path.to_string(),
             line,
@@ -297,8 +194,42 @@ impl Judge {
             app_id: None,
             token_id: None,
             expires_at: None,
-            detail: Some(standing),
+            detail: Some(self.standing(key_id)),
         })
+    }
+
+    /// The finding for a PEM private key block.
+    fn pem_key(&self, found: PemFinding, path: &str) -> Finding {
+        let detail = match found.key_id {
+            Some(kid) => format!("{}: {}", found.what, self.standing(kid)),
+            None => format!("LEAKED PRIVATE KEY ({}): rotate it", found.what),
+        };
+        Finding {
+            path: path.to_string(),
+            line: found.line,
+            column: found.column,
+            status: Status::SecretKey,
+            redacted: format!("-----BEGIN {}-----…", found.label),
+            key_id: found.key_id,
+            app_id: None,
+            token_id: None,
+            expires_at: None,
+            detail: Some(detail),
+        }
+    }
+
+    /// What a leaked signing key means for the keyring given.
+    fn standing(&self, key_id: keyseal::KeyId) -> String {
+        match &self.keyring {
+            None => "LEAKED SECRET SIGNING KEY: rotate it".to_string(),
+            Some(ring) => match ring.get(key_id) {
+                Some(e) => format!(
+                    "LEAKED SECRET SIGNING KEY, {} in the keyring: rotate it and retire it",
+                    e.state()
+                ),
+                None => "LEAKED SECRET SIGNING KEY, not in the keyring".to_string(),
+            },
+        }
     }
 }
 
@@ -329,8 +260,6 @@ fn status_for(e: &Error) -> Status {
 /// The scan in progress.
 struct Scan {
     judge: Judge,
-    api: Regex,
-    secret: Regex,
     bar: ProgressBar,
     json: bool,
     findings: Vec<Finding>,
@@ -343,11 +272,13 @@ impl Scan {
     fn stream(&mut self, reader: impl Read, name: &str) -> Result<(), Failure> {
         self.files += 1;
         self.bar.set_message(format!(
-            "{} files, {} keys: {name}",
+            "{} files, {} keys: {}",
             self.files,
-            self.findings.len()
+            self.findings.len(),
+            output::escape(name)
         ));
         let mut reader = BufReader::with_capacity(64 * 1024, reader);
+        let mut pem = PemTracker::default();
         let mut buf: Vec<u8> = Vec::new();
         let mut line = 1u64;
         // Column (0-based) of buf[0] within its line, and bytes of buf already searched.
@@ -358,7 +289,7 @@ impl Scan {
             let read = match (&mut reader).take(limit).read_until(b'\n', &mut buf) {
                 Ok(n) => n,
                 Err(e) => {
-                    self.warn(format_args!("cannot read {name}: {e}"));
+                    self.warn(format_args!("cannot read {}: {e}", output::escape(name)));
                     return Ok(());
                 }
             };
@@ -366,6 +297,11 @@ impl Scan {
                 return Ok(());
             }
             self.search(&buf, carried, name, line, column_base)?;
+            let fresh = buf.get(carried..).unwrap_or_default();
+            for found in pem.line(fresh, line, column_base + carried) {
+                let finding = self.judge.pem_key(found, name);
+                self.report(finding)?;
+            }
             if buf.last() == Some(&b'\n') {
                 line += 1;
                 column_base = 0;
@@ -394,24 +330,26 @@ impl Scan {
         column_base: usize,
     ) -> Result<(), Failure> {
         for secret in [true, false] {
-            let re = if secret { &self.secret } else { &self.api };
-            let mut at = 0;
-            let mut found = Vec::new();
-            while let Some(m) = re.captures_at(buf, at).and_then(|c| c.get(1)) {
-                at = m.end();
-                if m.end() <= carried {
+            let ranges = if secret {
+                find::secret_texts(buf)
+            } else {
+                find::api_keys(buf)
+            };
+            for (start, end) in ranges {
+                if end <= carried {
                     continue;
                 }
-                if let Ok(text) = std::str::from_utf8(m.as_bytes()) {
-                    let column = u64::try_from(column_base + m.start() + 1).unwrap_or(u64::MAX);
-                    found.push((text.to_string(), column));
-                }
-            }
-            for (text, column) in found {
+                let Some(text) = buf
+                    .get(start..end)
+                    .and_then(|t| std::str::from_utf8(t).ok())
+                else {
+                    continue;
+                };
+                let column = u64::try_from(column_base + start + 1).unwrap_or(u64::MAX);
                 let finding = if secret {
-                    self.judge.secret_key(&text, name, line, column)
+                    self.judge.secret_key(text, name, line, column)
                 } else {
-                    self.judge.api_key(&text, name, line, column)
+                    self.judge.api_key(text, name, line, column)
                 };
                 if let Some(f) = finding {
                     self.report(f)?;
@@ -436,41 +374,39 @@ impl Scan {
             .suspend(|| output::note(format_args!("warning: {message}")));
     }
 
-    /// Walks a file or directory as ripgrep does.
-    fn walk(&mut self, root: &Path, no_ignore: bool, strip_dot: bool) -> Result<(), Failure> {
-        let mut builder = ignore::WalkBuilder::new(root);
-        builder
-            .standard_filters(!no_ignore)
-            .hidden(false)
-            .require_git(false)
-            .follow_links(false)
-            .filter_entry(|e| {
-                !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir()))
-            })
-            .sort_by_file_name(|a, b| a.cmp(b));
-        for entry in builder.build() {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    self.warn(format_args!("{e}"));
-                    continue;
+    /// Scans one path named on the command line: a directory is walked ([`walk`]); anything
+    /// else (a file, a FIFO, a `<(...)` process substitution, a device) is read as a stream.
+    fn path(&mut self, path: &Path, no_ignore: bool, strip_dot: bool) -> Result<(), Failure> {
+        if path == Path::new("-") {
+            let stdin = io::stdin();
+            return self.stream(stdin.lock(), "<stdin>");
+        }
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                let files = walk::files(path, no_ignore, strip_dot, &mut |m| {
+                    self.warn(format_args!("{m}"));
+                });
+                for (file, name) in files {
+                    self.file(&file, &name)?;
                 }
-            };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
+                Ok(())
             }
-            let path = entry.path();
-            let shown = match path.strip_prefix(".") {
-                Ok(rest) if strip_dot && !rest.as_os_str().is_empty() => rest,
-                _ => path,
-            };
-            let name = shown.display().to_string();
-            match std::fs::File::open(path) {
-                Ok(file) => self.stream(file, &name)?,
-                Err(e) => self.warn(format_args!("cannot read {name}: {e}")),
+            Ok(_) => self.file(path, &path.display().to_string()),
+            Err(e) => {
+                self.warn(format_args!("cannot read {}: {e}", output::path(path)));
+                Ok(())
             }
         }
-        Ok(())
+    }
+
+    fn file(&mut self, path: &Path, name: &str) -> Result<(), Failure> {
+        match std::fs::File::open(path) {
+            Ok(file) => self.stream(file, name),
+            Err(e) => {
+                self.warn(format_args!("cannot read {}: {e}", output::escape(name)));
+                Ok(())
+            }
+        }
     }
 }
 
@@ -487,24 +423,12 @@ fn progress_bar(show: bool) -> ProgressBar {
     bar
 }
 
-fn compile(pattern: &str) -> Result<Regex, Failure> {
-    Regex::new(pattern).map_err(|e| {
-        Failure::other(
-            Exit::Io,
-            "internal",
-            format!("cannot compile the scanner regex: {e}"),
-        )
-    })
-}
-
 pub(crate) fn run(args: &ScanArgs) -> Result<Exit, Failure> {
     let now = args.at.unwrap_or_else(Timestamp::now);
     let judge = Judge::new(args, now)?;
     let show_progress = !args.no_progress && io::stderr().is_terminal();
     let mut scan = Scan {
         judge,
-        api: compile(keyseal::SCANNER_REGEX)?,
-        secret: compile(keyseal::SECRET_KEY_SCANNER_REGEX)?,
         bar: progress_bar(show_progress),
         json: args.json,
         findings: Vec::new(),
@@ -518,12 +442,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<Exit, Failure> {
         (&args.paths[..], false)
     };
     for path in paths {
-        if path == Path::new("-") {
-            let stdin = io::stdin();
-            scan.stream(stdin.lock(), "<stdin>")?;
-        } else {
-            scan.walk(path, args.no_ignore, strip_dot)?;
-        }
+        scan.path(path, args.no_ignore, strip_dot)?;
     }
     scan.bar.finish_and_clear();
     finish(&scan)
@@ -552,6 +471,12 @@ fn finish(scan: &Scan) -> Result<Exit, Failure> {
         .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect();
     let found = u64::try_from(scan.findings.len()).unwrap_or(u64::MAX);
+    if scan.files == 0 && scan.errors == 0 {
+        output::note(
+            "scanned 0 files: nothing was read (the paths hold no file, or ignore rules exclude every file; try --no-ignore). This is not a clean scan",
+        );
+        return Ok(Exit::NothingScanned);
+    }
     output::note(format_args!(
         "scanned {}: {}",
         output::count(scan.files, "file"),

@@ -1,0 +1,169 @@
+//! What the CLI test files share: a temporary directory with a signing key and a keyring,
+//! running the real binary there (every run bounded in time), and keys made with the
+//! library at test time, so no live key is ever checked in.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use assert_cmd::assert::Assert;
+use keyseal::{Issuer, KeyState, Keyring, NewKey, Prefix, SaveMode, SigningKey, Timestamp};
+use serde_json::Value;
+
+pub(crate) const PREFIX: &str = "acme_live";
+pub(crate) const DAY: Duration = Duration::from_secs(86_400);
+/// No command of these tests may take longer (a hang is a failure, not a stuck suite).
+pub(crate) const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+pub(crate) fn signing(seed: u8) -> SigningKey {
+    SigningKey::from_seed(&[seed; 32]).unwrap()
+}
+
+pub(crate) fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+/// A key issued with the library, at any time.
+pub(crate) fn issue_at(seed: u8, app: &str, issued_at: Timestamp, lifetime: Duration) -> String {
+    Issuer::new(Prefix::new(PREFIX).unwrap(), signing(seed))
+        .issue_at(
+            NewKey::for_app(app)
+                .scope("orders:read")
+                .expires_in(lifetime),
+            issued_at,
+        )
+        .unwrap()
+        .into_string()
+}
+
+/// A live key signed by the fixture's key (seed 1).
+pub(crate) fn live_key(app: &str) -> String {
+    issue_at(1, app, now(), 30 * DAY)
+}
+
+/// A temporary directory with `signing.pem` (seed 1) and `keyring.json` holding its public
+/// key as the active key.
+pub(crate) struct Fixture {
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub(crate) fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        signing(1)
+            .save_pem_file(dir.path().join("signing.pem"), SaveMode::CreateNew)
+            .unwrap();
+        let mut ring = Keyring::new();
+        ring.add(signing(1).public_key(), KeyState::Active).unwrap();
+        ring.save_json_file(dir.path().join("keyring.json"), SaveMode::CreateNew)
+            .unwrap();
+        Fixture { dir }
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub(crate) fn write(&self, name: &str, contents: &str) {
+        let path = self.path(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    pub(crate) fn keyseal(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyseal"));
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .timeout(RUN_LIMIT);
+        cmd
+    }
+
+    /// Runs `args` with no input.
+    pub(crate) fn run(&self, args: &[&str]) -> Assert {
+        self.keyseal(args).write_stdin("").assert()
+    }
+
+    /// A `keyseal` process started with no input, output captured.
+    pub(crate) fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_keyseal"))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The keyring document, loaded with the library.
+    pub(crate) fn keyring(&self, name: &str) -> Keyring {
+        Keyring::load_json_file(self.path(name)).unwrap()
+    }
+
+    /// Every name in the directory.
+    pub(crate) fn listing(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The arguments of `keyseal revoke` on `revoked.bin` with the fixture's keyring and `key`.
+pub(crate) fn revoke_args<'a>(key: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "revoke",
+        "--revocations",
+        "revoked.bin",
+        "--keyring",
+        "keyring.json",
+        "--key",
+        key,
+        "--prefix",
+        PREFIX,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Waits (bounded) for a child and says whether it succeeded, with its standard error.
+pub(crate) fn finished(child: std::process::Child) -> (bool, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub(crate) fn stdout(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+pub(crate) fn stderr(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
+pub(crate) fn json(assert: &Assert) -> Value {
+    serde_json::from_slice(&assert.get_output().stdout).unwrap()
+}
+
+/// (path, line, column, status) of each finding of `scan --json`.
+pub(crate) fn findings(v: &Value) -> Vec<(String, u64, u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
