@@ -1,15 +1,16 @@
 //! Rotating a signing key, step by step, as the README describes: generate the new key,
-//! publish it as verify-only, promote it to active, and retire the old key once every key
-//! it signed has expired. Runs on a simulated calendar so each step can be checked.
+//! publish it as verify-only, promote it to active, re-sign the revocation list with it,
+//! and retire the old key once every key it signed has expired. Runs on a simulated
+//! calendar so each step can be checked.
 //!
-//! `cargo run --example rotation`
+//! `cargo run --all-features --example rotation`
 
 use std::path::Path;
 use std::time::Duration;
 
 use keyseal::{
-    Error, Issuer, KeyState, Keyring, NewKey, Prefix, SaveMode, SigningKey, Timestamp, Verifier,
-    VerifierOptions,
+    Error, Issuer, KeyState, Keyring, NewKey, Prefix, RevocationList, RevocationListBuilder,
+    SaveMode, SigningKey, Timestamp, Verifier, VerifierOptions,
 };
 
 const DAY: u64 = 86_400;
@@ -21,12 +22,34 @@ fn day(n: u64) -> Timestamp {
     Timestamp::from_unix(1_767_225_600 + n * DAY).unwrap_or(Timestamp::MAX)
 }
 
-/// What an edge does whenever the published document changes: load and check it, and
-/// verify with it. (A real edge keeps its previous keyring if loading fails.)
-fn edge(published: &Path) -> Result<Verifier, Error> {
+/// What an edge does whenever the published documents change: load and check the keyring
+/// and the revocation list, and verify with them. (A real edge keeps its previous keyring
+/// and list if loading fails.)
+fn edge(published: &Path, list: &[u8], now: Timestamp) -> Result<Verifier, Error> {
     let keyring = Keyring::load_json_file(published)?;
     let options = VerifierOptions::default().max_lifetime(MAX_LIFETIME);
-    Ok(Verifier::new(Prefix::new("acme_live")?, keyring).with_options(options))
+    Verifier::new(Prefix::new("acme_live")?, keyring)
+        .with_options(options)
+        .update_revocations(list, now)
+}
+
+/// What the signing service does to publish a new list: build it on the current one (every
+/// entry kept, the sequence one up), verified with the keyring, and sign it with the
+/// active key.
+fn next_list(
+    issuer: &Issuer,
+    keyring: &Keyring,
+    current: &[u8],
+    revoke: Option<&keyseal::IssuedKey>,
+    now: Timestamp,
+) -> Result<Vec<u8>, Error> {
+    let previous = RevocationList::verify(current, issuer.prefix(), keyring, now)?;
+    let mut next = RevocationListBuilder::from_previous(&previous);
+    next.valid_for(Duration::from_secs(200 * DAY));
+    if let Some(key) = revoke {
+        next.revoke_claims(key.claims());
+    }
+    issuer.sign_revocation_list(&next, now)
 }
 
 /// What the signing service does at start-up: sign with whichever of its secret keys the
@@ -59,8 +82,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     keyring.save_json_file(&published, SaveMode::CreateNew)?;
     let issuer = signing_service(&keyring, &[&old_file])?;
     let signed_by_old = issuer.issue_at(request(), day(10))?;
-    edge(&published)?.verify_at(signed_by_old.as_str(), day(10))?;
-    println!("day 10: signing with {}", old.key_id());
+    let leaked = issuer.issue_at(request(), day(10))?;
+    let mut first = RevocationListBuilder::new();
+    first.valid_for(Duration::from_secs(200 * DAY));
+    let list = issuer.sign_revocation_list(&first, day(10))?;
+    let list = next_list(&issuer, &keyring, &list, Some(&leaked), day(10))?;
+    let edge_now = edge(&published, &list, day(10))?;
+    edge_now.verify_at(signed_by_old.as_str(), day(10))?;
+    assert!(matches!(
+        edge_now.verify_at(leaked.as_str(), day(10)),
+        Err(Error::Revoked { .. })
+    ));
+    println!(
+        "day 10: signing keys and the revocation list with {}",
+        old.key_id()
+    );
 
     // 1. Generate the new key, in its own file (mode 0600; never overwrites a key).
     let new = SigningKey::generate()?;
@@ -90,18 +126,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let issuer = signing_service(&keyring, &[&old_file, &new_file])?;
     assert_eq!(issuer.key_id(), new.key_id());
     let signed_by_new = issuer.issue_at(request(), promoted)?;
-    let edge_now = edge(&published)?;
+    let edge_now = edge(&published, &list, promoted)?;
     edge_now.verify_at(signed_by_old.as_str(), promoted)?;
     edge_now.verify_at(signed_by_new.as_str(), promoted)?;
     println!("day 31: promoted {}; keys from both verify", new.key_id());
 
-    // 4. Once every key the old key signed has expired (it last signed on day 31, and
+    // 4. Re-sign the revocation list with the new key (every entry kept, the sequence one
+    //    up), before the old key is retired: edges refuse a list signed by a retired key.
+    let list = next_list(&issuer, &keyring, &list, None, promoted)?;
+    let resigned = RevocationList::verify(&list, issuer.prefix(), &keyring, promoted)?;
+    assert_eq!(resigned.signer(), new.key_id());
+    assert_eq!((resigned.sequence(), resigned.tokens().len()), (3, 1));
+    println!(
+        "day 31: re-signed the revocation list with {} (sequence {})",
+        new.key_id(),
+        resigned.sequence()
+    );
+
+    // 5. Once every key the old key signed has expired (it last signed on day 31, and
     //    keys live at most 90 days), retire it, and destroy its secret.
     let retire_at = day(31 + 90 + 1);
     keyring.retire(old.key_id())?;
     keyring.save_json_file(&published, SaveMode::Replace)?;
     std::fs::remove_file(&old_file)?;
-    let edge_now = edge(&published)?;
+    let list = next_list(&issuer, &keyring, &list, None, retire_at)?;
+    let edge_now = edge(&published, &list, retire_at)?;
     let fresh = issuer.issue_at(request(), retire_at)?;
     edge_now.verify_at(fresh.as_str(), retire_at)?;
     // Keys the old key signed are now refused as signed by a retired key. They have all
@@ -109,6 +158,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // step, and refuses them at once. Their holders then need new keys.
     let early = edge_now.verify_at(signed_by_old.as_str(), day(40));
     assert_eq!(early.err(), Some(Error::RetiredKey(old.key_id())));
+    // The list signed by the retired key would now be refused; the re-signed one is not.
     println!("day 122: retired {}", old.key_id());
 
     println!("\nthe published keyring document:\n{}", keyring.to_json());

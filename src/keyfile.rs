@@ -410,3 +410,38 @@ impl crate::Keyring {
         crate::Keyring::from_json(utf8(path, &bytes)?)
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// A FIFO is refused without being opened: opening it to read would wait for a writer.
+    #[test]
+    fn a_fifo_is_refused_instead_of_blocking() {
+        let dir = std::env::temp_dir().join(format!("keyseal-fifo-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Should a reader block anyway, this writer unblocks it after a while (bounded).
+        let unblock = fifo.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            let _ = OpenOptions::new().write(true).open(unblock);
+        });
+        let started = std::time::Instant::now();
+        let err = SigningKey::load_file(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        #[cfg(feature = "json")]
+        {
+            let err = crate::Keyring::load_json_file(&fifo).unwrap_err();
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(4));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -26,10 +26,13 @@ use crate::timestamp::Timestamp;
 /// The format version this library writes and reads.
 pub const VERSION: u8 = 1;
 
-/// A regular expression (RE2 / Rust `regex` syntax) whose group 1 matches keyseal keys in
-/// text; confirm each match with [`UntrustedKey::parse`](crate::UntrustedKey::parse), which
-/// checks the checksum. See `FORMAT.md` §1.11.
-pub const SCANNER_REGEX: &str = r"(?:^|[^A-Za-z0-9_-])([a-z][a-z0-9]*(?:_[a-z0-9]+)*_[A-Z][A-Za-z0-9_-]{133,1365})(?:$|[^A-Za-z0-9_-])";
+/// A regular expression (RE2 / Rust `regex` syntax) whose group 1 (the whole match) finds
+/// keyseal key candidates in text, whatever characters surround them; confirm each match
+/// with [`UntrustedKey::parse`](crate::UntrustedKey::parse), which checks the checksum, and
+/// when it fails retry later prefix starts and shorter ends inside the match: a key glued
+/// to word characters (`\nacme_live_…`, `acme_live_…-x`) is only found that way. See
+/// `FORMAT.md` §1.11.
+pub const SCANNER_REGEX: &str = r"([a-z][a-z0-9]*(?:_[a-z0-9]+)*_[A-Z][A-Za-z0-9_-]{133,1365})";
 
 /// Domain separation for key signatures.
 pub(crate) const KEY_CONTEXT: &[u8] = b"keyseal/key\0";
