@@ -6,10 +6,12 @@
 pub const MAX_PREFIX_LEN: usize = 32;
 /// Largest decoded key (header, payload, signature and checksum), in bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
+/// Longest key body, in characters: the unpadded base64url length of [`MAX_KEY_BYTES`].
+pub(crate) const MAX_BODY_LEN: usize = (MAX_KEY_BYTES * 4).div_ceil(3);
 /// Longest key text, in characters: a 32-character prefix, the separator and the
 /// 1366-character base64url encoding of [`MAX_KEY_BYTES`]. Longer input is refused before
 /// anything is decoded.
-pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + 1 + 1366;
+pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + 1 + MAX_BODY_LEN;
 
 /// Longest app id, in bytes.
 pub const MAX_APP_ID_LEN: usize = 64;

@@ -128,7 +128,14 @@ impl VerifierOptions {
                 });
             }
         }
-        if now >= claims.expires_at.saturating_add(self.expiry_leeway) {
+        // `now < exp + leeway` in exact arithmetic: the sum is not capped at Timestamp::MAX,
+        // so a key expiring at the last instant is still valid then (FORMAT.md §1.9 step 10).
+        let expired = claims
+            .expires_at
+            .as_unix()
+            .checked_add(self.expiry_leeway.as_secs())
+            .is_some_and(|end| now.as_unix() >= end);
+        if expired {
             return Err(Error::Expired {
                 expires_at: claims.expires_at,
             });

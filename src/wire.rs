@@ -20,7 +20,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::claims::{ClaimParts, Claims, TokenId};
 use crate::error::{Error, InvalidClaim, Malformed};
 use crate::key_id::{KEY_ID_LEN, KeyId};
-use crate::limits::{MAX_EXTENSIONS, MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, MAX_SCOPES};
+use crate::limits::{
+    MAX_BODY_LEN, MAX_EXTENSIONS, MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, MAX_SCOPES,
+};
 use crate::timestamp::Timestamp;
 
 /// The format version this library writes and reads.
@@ -178,15 +180,18 @@ pub(crate) fn decode<'b>(
     body: &str,
     buf: &'b mut [u8; BUF_LEN],
 ) -> Result<RawKey<'b>, Malformed> {
+    // The body's length first: a body too long for a key is refused unread, whether or not
+    // it is base64url (FORMAT.md §1.9 step 3). Past this check every decoding failure is a
+    // base64 one: 1366 characters never decode to more than MAX_KEY_BYTES.
+    if body.len() > MAX_BODY_LEN {
+        return Err(Malformed::TooLong);
+    }
     let head_len = write_message_head(prefix, buf)?;
     let n = {
         let room = buf
             .get_mut(head_len..head_len + MAX_KEY_BYTES)
             .ok_or(Malformed::TooLong)?;
-        let bytes = Base64UrlUnpadded::decode(body, room).map_err(|e| match e {
-            base64ct::Error::InvalidLength => Malformed::TooLong,
-            base64ct::Error::InvalidEncoding => Malformed::Base64,
-        })?;
+        let bytes = Base64UrlUnpadded::decode(body, room).map_err(|_| Malformed::Base64)?;
         bytes.len()
     };
     if n < MIN_KEY_BYTES {
@@ -272,7 +277,7 @@ pub(crate) fn encode(
 
 /// Decodes a payload: canonical postcard with nothing left over, claims within the grammar.
 /// A payload longer than a key can hold is refused unread, and the claims are checked
-/// (grammar, then canonical encoding) while still borrowed from the input, so that a refused
+/// (canonical encoding, then grammar) while still borrowed from the input, so that a refused
 /// payload allocates nothing and an accepted one no more than its `Claims` (see
 /// `docs/limits.md`).
 pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
@@ -282,6 +287,21 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
     let (wire, rest) =
         postcard::take_from_bytes::<PayloadIn<'_>>(payload).map_err(|_| Malformed::Payload)?;
     if !rest.is_empty() {
+        return Err(Malformed::Payload);
+    }
+    // postcard accepts over-long varints; only the canonical encoding may verify. Checked
+    // before the claim rules (FORMAT.md §1.9 step 8: the bytes, then what they say), on the
+    // borrowed fields, so that a refused payload allocates nothing.
+    let canonical = PayloadOut {
+        app: wire.app,
+        scopes: wire.scopes.as_slice(),
+        iat: wire.iat,
+        exp: wire.exp,
+        nbf: wire.nbf,
+        tid: wire.tid,
+        ext: wire.ext.as_slice(),
+    };
+    if !encodes_to(&canonical, payload) {
         return Err(Malformed::Payload);
     }
     let time =
@@ -295,20 +315,6 @@ pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
         extensions: wire.ext.as_slice(),
     };
     parts.validate().map_err(Malformed::Claims)?;
-    // postcard accepts over-long varints; only the canonical encoding may verify. Checked on
-    // the borrowed claims, so that a refused payload allocates nothing.
-    let canonical = PayloadOut {
-        app: parts.app_id,
-        scopes: parts.scopes,
-        iat: wire.iat,
-        exp: wire.exp,
-        nbf: wire.nbf,
-        tid: wire.tid,
-        ext: parts.extensions,
-    };
-    if !encodes_to(&canonical, payload) {
-        return Err(Malformed::Payload);
-    }
     Ok(Claims {
         app_id: parts.app_id.into(),
         scopes: parts.scopes.iter().map(|s| String::from(*s)).collect(),

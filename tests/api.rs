@@ -213,6 +213,24 @@ fn issuer_picks_the_keyrings_active_key() {
 }
 
 #[test]
+fn keyring_len_counts_every_key_whatever_its_state() {
+    let mut ring = Keyring::new();
+    assert!(ring.is_empty());
+    assert_eq!(ring.len(), 0);
+    let a = SigningKey::from_seed(&[1; 32]).unwrap();
+    let b = SigningKey::from_seed(&[2; 32]).unwrap();
+    ring.add(a.public_key(), KeyState::Active).unwrap();
+    assert!(!ring.is_empty());
+    assert_eq!(ring.len(), 1);
+    ring.add(b.public_key(), KeyState::VerifyOnly).unwrap();
+    assert_eq!(ring.len(), 2);
+    ring.retire(b.key_id()).unwrap();
+    assert_eq!(ring.len(), 2, "a retired key is still in the keyring");
+    assert!(ring.add(a.public_key(), KeyState::VerifyOnly).is_err());
+    assert_eq!(ring.len(), 2, "a refused add changes nothing");
+}
+
+#[test]
 fn prefixes_follow_the_grammar() {
     for ok in ["a", "acme_live", "acme2_test_eu1", "x1", &"a".repeat(32)] {
         assert!(Prefix::new(ok).is_ok(), "{ok}");

@@ -189,6 +189,31 @@ fn a_shorter_prefix_that_the_key_text_starts_with_applies_to_cached_entries() {
 }
 
 #[test]
+fn contains_is_false_for_keys_never_verified_or_refused() {
+    let w = world(100);
+    let k = key(&w, 1, 3600);
+    assert!(!w.cached.contains(&k), "nothing verified yet");
+    w.cached.verify(&k).unwrap();
+    assert!(w.cached.contains(&k));
+    let other = key(&w, 2, 3600);
+    assert!(!w.cached.contains(&other), "another key");
+    assert!(
+        !w.cached.contains(&k[..k.len() - 1]),
+        "a prefix of a cached text"
+    );
+    assert!(!w.cached.contains(""));
+    // A refused key never enters.
+    let mut forged: Vec<char> = other.chars().collect();
+    let i = forged.len() - 3;
+    forged[i] = if forged[i] == 'A' { 'B' } else { 'A' };
+    let forged: String = forged.into_iter().collect();
+    assert!(w.cached.verify(&forged).is_err());
+    assert!(!w.cached.contains(&forged));
+    w.cached.clear();
+    assert!(!w.cached.contains(&k), "cleared");
+}
+
+#[test]
 fn memory_is_bounded() {
     let w = world(64);
     for i in 0..=255u8 {
@@ -238,6 +263,8 @@ fn concurrent_hits_see_a_revocation_once_it_is_published() {
     let w = world(1000);
     let keys: Vec<String> = (0..8).map(|i| key(&w, i, 3600)).collect();
     let published = AtomicBool::new(false);
+    // Every wait is bounded: a worker that has not seen the revocation by then fails.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..4)
             .map(|_| {
@@ -245,6 +272,10 @@ fn concurrent_hits_see_a_revocation_once_it_is_published() {
                     let mut after = 0;
                     let mut round = 0usize;
                     while after < 500 {
+                        assert!(
+                            std::time::Instant::now() < deadline,
+                            "the revocation did not reach the workers within 60 s"
+                        );
                         round += 1;
                         let seen = published.load(Ordering::Acquire);
                         let k = &keys[round % keys.len()];

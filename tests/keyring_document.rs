@@ -331,7 +331,15 @@ fn document_level_rules() {
         load(&newer),
         err(None, None, DocumentProblem::UnsupportedVersion(2))
     );
-    for v in [json!(0), json!(-1), json!(1.5), json!("1"), Value::Null] {
+    // Only the JSON integer 1 is version 1: `1.0` is a number with a fraction (FORMAT.md §4.5).
+    for v in [
+        json!(0),
+        json!(-1),
+        json!(1.0),
+        json!(1.5),
+        json!("1"),
+        Value::Null,
+    ] {
         let mut d = doc();
         d["version"] = v;
         assert_eq!(load(&d), err(None, None, DocumentProblem::InvalidVersion));

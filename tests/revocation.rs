@@ -520,6 +520,8 @@ fn swaps_are_atomic_for_concurrent_verifications() {
         .unwrap();
     live.update_revocations(&first).unwrap();
     let done = AtomicBool::new(false);
+    // Every wait is bounded: readers give up (and fail) after this, whatever the writer does.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
 
     std::thread::scope(|s| {
         let readers: Vec<_> = (0..3)
@@ -529,6 +531,10 @@ fn swaps_are_atomic_for_concurrent_verifications() {
                     let mut seen_revoked = false;
                     let mut checks = 0u64;
                     loop {
+                        assert!(
+                            std::time::Instant::now() < deadline,
+                            "readers still running after 60 s: the writer never finished"
+                        );
                         // An iteration that starts after `done` sees the final state.
                         let finished = done.load(Ordering::Acquire);
                         let ok = live.verify(&stays_valid).unwrap();

@@ -75,6 +75,7 @@ fn generate() -> String {
         {"key": key(2, "app_new", NOW - HOUR, 0x55), "now": NOW + 2 * HOUR - 1, "expect": "valid", "why": "signer revoked from NOW + 2 h"},
         {"key": key(2, "app_new", NOW - HOUR, 0x55), "now": NOW + 2 * HOUR, "expect": "revoked", "why": "signer revoked"},
         {"key": key(1, "app_new", NOW - HOUR, 0x33), "now": NOW + DAY, "expect": "revocation_list_stale", "why": "list stale at stale_after (fail closed)"},
+        {"key": key(1, "app_new", NOW - HOUR, 0x11), "now": NOW + DAY, "expect": "revocation_list_stale", "why": "a revoked key with a stale list: staleness is checked before the entries"},
     ]);
     let mut cases = vec![{
         let mut c = case(
@@ -164,6 +165,69 @@ fn generate() -> String {
         c["checks"] = json!([]);
         c
     });
+    let mut p = base();
+    p.sequence = 0;
+    cases.push({
+        let mut c = case(
+            "sequence-0",
+            "sequence 0 is a valid sequence, signed",
+            &list(&p),
+            "valid",
+        );
+        c["sequence"] = json!(0);
+        c["checks"] = json!([]);
+        c
+    });
+    cases.push({
+        let mut c = case(
+            "signed-by-a-revoked-signer",
+            "signed by the verify-only key 2, which its own signers entry revokes: entries revoke keys, not lists",
+            &signed_list(&sk(2), PREFIX, 1, &base().encode()),
+            "valid",
+        );
+        c["sequence"] = json!(3);
+        c["checks"] = json!([]);
+        c
+    });
+    let mut p = base();
+    p.tokens.clear();
+    p.signers.clear();
+    p.apps.truncate(1); // app_old, effective none: its option tag is the second-to-last byte
+    let mut bad_tag = p.encode();
+    let n = bad_tag.len();
+    bad_tag[n - 2] = 2;
+    cases.push(case(
+        "option-tag-2",
+        "an app entry's optional time with tag 0x02, signed",
+        &list_raw(&a, &bad_tag),
+        "revocation_list.malformed",
+    ));
+    let mut head = Vec::new();
+    common::varint(3, &mut head);
+    common::varint(NOW, &mut head);
+    common::varint(NOW + DAY, &mut head);
+    let mut truncated_count = head.clone();
+    truncated_count.push(0x80); // a varint whose continuation never comes
+    cases.push(case(
+        "count-truncated",
+        "the token count's varint runs past the end of the payload, signed",
+        &list_raw(&a, &truncated_count),
+        "revocation_list.malformed",
+    ));
+    let mut over_limit = head.clone();
+    common::varint(5_000_001, &mut over_limit);
+    cases.push(case(
+        "count-over-limit-and-truncated",
+        "5,000,001 token entries announced and none present: the limit is checked first, signed",
+        &list_raw(&a, &over_limit),
+        "revocation_list.too_many_entries",
+    ));
+    cases.push(case(
+        "prefix-breaks-grammar",
+        "signed for the prefix ACME_LIVE, which breaks the prefix grammar",
+        &signed_list(&a, "ACME_LIVE", 1, &base().encode()),
+        "revocation_list.wrong_issuer",
+    ));
     cases.push(case(
         "truncated",
         "last byte dropped",

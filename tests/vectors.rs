@@ -486,6 +486,43 @@ fn cases() -> Vec<Case> {
         text(PREFIX, &v2),
         "unsupported_version",
     ));
+    out.push(invalid(
+        "empty-body",
+        "the prefix and the separator, nothing after: the split finds no body",
+        format!("{PREFIX}_"),
+        "malformed.prefix",
+    ));
+    let mut v104 = std_bytes.clone();
+    v104[0] = 104;
+    out.push(invalid(
+        "version-104",
+        "version 104 (checksum recomputed): the body starts with 'a', which continues the prefix, so the split fails before the version is read",
+        text(PREFIX, &v104),
+        "malformed.prefix",
+    ));
+    let mut v248 = std_bytes.clone();
+    v248[0] = 248;
+    out.push(invalid(
+        "version-248",
+        "version 248 (checksum recomputed): the body starts with '-', so the split succeeds and the version is refused",
+        text(PREFIX, &v248),
+        "unsupported_version",
+    ));
+    out.push(invalid(
+        "long-body-not-base64",
+        "a 1377-character body that is not base64url: its length is checked before it is decoded",
+        format!("{PREFIX}_{}", "*".repeat(1377)),
+        "malformed.too_long",
+    ));
+    out.push(invalid(
+        "body-of-1025-bytes",
+        "the canonical base64url of 1025 bytes (1367 characters): one byte more than a key may be",
+        text(
+            PREFIX,
+            &[std_bytes.clone(), vec![0u8; 1025 - 4 - std_bytes.len()]].concat(),
+        ),
+        "malformed.too_long",
+    ));
 
     // ---- canonical payload (all properly signed)
     let mut over_long = Vec::new();
@@ -605,6 +642,75 @@ fn cases() -> Vec<Case> {
         &p,
         "malformed.claims",
     ));
+    // ---- which error each limit gives (FORMAT.md §1.8): a string over its limit breaks a
+    // claim rule, a count over its limit is refused while decoding
+    let p = Payload::new(&"a".repeat(65), &["a:b"], NOW - 100, NOW + DAY, 0xb0);
+    out.push(signed_payload(
+        "app-id-65-bytes",
+        "app id of 65 bytes, one over the limit, signed",
+        &p,
+        "malformed.claims",
+    ));
+    let long_scope = format!("r:{}", "a".repeat(63));
+    let p = Payload::new("app", &[long_scope.as_str()], NOW - 100, NOW + DAY, 0xb1);
+    out.push(signed_payload(
+        "scope-65-bytes",
+        "a scope of 65 bytes, one over the limit, signed",
+        &p,
+        "malformed.claims",
+    ));
+    let mut p = Payload::new("app", &["a:b"], NOW - 100, NOW + DAY, 0xb2);
+    p.ext = vec![("x".repeat(33).into_bytes(), vec![1])];
+    out.push(signed_payload(
+        "extension-name-33-bytes",
+        "an extension name of 33 bytes, one over the limit, signed",
+        &p,
+        "malformed.claims",
+    ));
+    let mut p = Payload::new("app", &["a:b"], NOW - 100, NOW + DAY, 0xb3);
+    p.ext = vec![(b"blob".to_vec(), vec![7; 257])];
+    out.push(signed_payload(
+        "extension-value-257-bytes",
+        "an extension value of 257 bytes, one over the limit, signed",
+        &p,
+        "malformed.claims",
+    ));
+    let mut p = Payload::new("app", &["a:b"], NOW - 100, NOW + DAY, 0xb4);
+    p.ext = (0..17u8)
+        .map(|i| (format!("e{i:02}").into_bytes(), vec![i]))
+        .collect();
+    out.push(signed_payload(
+        "too-many-extensions",
+        "17 extensions, one over the limit, signed",
+        &p,
+        "malformed.payload",
+    ));
+    // ---- the order of step 8: the bytes are canonical first, then the claim rules
+    let mut over_long_bad_app = Vec::new();
+    bytes_field(b"_a", &mut over_long_bad_app);
+    varint(1, &mut over_long_bad_app);
+    bytes_field(b"a:b", &mut over_long_bad_app);
+    over_long_bad_app.extend_from_slice(&iat);
+    varint(std_payload.exp, &mut over_long_bad_app);
+    over_long_bad_app.push(0);
+    over_long_bad_app.extend_from_slice(&[0xb5; 16]);
+    over_long_bad_app.push(0);
+    out.push(invalid(
+        "over-long-varint-and-bad-app-id",
+        "an over-long issued-at varint and an app id that breaks the grammar ('_a'), signed: the encoding is checked before the claim rules",
+        text(PREFIX, &sign(&a, PREFIX, 1, kid_a, &over_long_bad_app)),
+        "malformed.payload",
+    ));
+    // ---- step 10 in exact arithmetic: exp + leeway is not capped at the last timestamp
+    let mut last = valid(
+        "expires-at-the-last-instant",
+        "",
+        &a,
+        &Payload::new("app", &["a:b"], NOW - 100, 253_402_300_799, 0xb6),
+    );
+    last.reason = "expires at 9999-12-31T23:59:59Z, verified at that instant: now < exp + leeway";
+    last.now = 253_402_300_799;
+    out.push(last);
     out
 }
 

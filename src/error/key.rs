@@ -2,13 +2,14 @@
 
 use core::fmt;
 
-use crate::limits::MAX_KEY_LEN;
+use crate::limits::{MAX_BODY_LEN, MAX_KEY_BYTES, MAX_KEY_LEN};
 
 /// Which structural rule a key's text or bytes broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Malformed {
-    /// Longer than [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) characters.
+    /// Longer than [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) characters, or a body longer than
+    /// the 1366 characters that encode [`MAX_KEY_BYTES`](crate::MAX_KEY_BYTES).
     TooLong,
     /// Too short to hold the header, a payload, a signature and a checksum.
     TooShort,
@@ -109,7 +110,11 @@ impl InvalidClaim {
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Malformed::TooLong => write!(f, "longer than {MAX_KEY_LEN} characters"),
+            Malformed::TooLong => write!(
+                f,
+                "longer than a key can be: more than {MAX_KEY_LEN} characters, or a body of more than {} characters (over {MAX_KEY_BYTES} bytes)",
+                MAX_BODY_LEN
+            ),
             Malformed::TooShort => f.write_str("too short"),
             Malformed::Prefix => f.write_str("does not start with a valid '<prefix>_'"),
             Malformed::Base64 => f.write_str("body is not canonical unpadded base64url"),

@@ -200,12 +200,24 @@ impl fmt::Display for JsonProblem {
     }
 }
 
-/// Printable ASCII of `s`, at most 64 characters: for echoing input in error messages.
+/// The most characters of an unknown value an error message echoes.
+const ECHO_MAX: usize = 24;
+/// A run of this many base64url characters may be key material (a 32-byte key is 43).
+const KEY_LIKE_RUN: usize = 20;
+
+/// A short, printable fragment of `s` for an error message: at most 24 characters of
+/// printable ASCII (others become `?`), with `…` when `s` was longer. A value that may be
+/// key material is not echoed at all, only its length: one that mentions a keyseal key text
+/// prefix (`keyseal-secret-v1_`, `keyseal-public-v1_`) or holds a run of 20 or more base64url
+/// characters (a key, a seed, an API key), so that a secret pasted into the wrong place (a
+/// member name, a label) never comes back in a log.
 pub(crate) fn printable(s: &str) -> String {
-    const MAX: usize = 64;
+    if looks_like_key_material(s) {
+        return alloc::format!("<{} characters, not shown>", s.chars().count());
+    }
     let mut out: String = s
         .chars()
-        .take(MAX)
+        .take(ECHO_MAX)
         .map(|c| {
             if c == ' ' || c.is_ascii_graphic() {
                 c
@@ -214,8 +226,70 @@ pub(crate) fn printable(s: &str) -> String {
             }
         })
         .collect();
-    if s.chars().nth(MAX).is_some() {
+    if s.chars().nth(ECHO_MAX).is_some() {
         out.push('…');
     }
     out
+}
+
+fn looks_like_key_material(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if lower.contains("keyseal-secret") || lower.contains("keyseal-public") {
+        return true;
+    }
+    let mut run = 0usize;
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            run += 1;
+            if run >= KEY_LIKE_RUN {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_values_are_echoed_whole() {
+        assert_eq!(printable("RSA PRIVATE KEY"), "RSA PRIVATE KEY");
+        assert_eq!(printable("x-comment"), "x-comment");
+        assert_eq!(printable("tab\there"), "tab?here");
+    }
+
+    #[test]
+    fn long_values_are_cut_and_marked() {
+        let long = "a b ".repeat(20);
+        let shown = printable(&long);
+        assert_eq!(shown.chars().count(), ECHO_MAX + 1);
+        assert!(shown.ends_with('…'));
+        assert!(long.starts_with(shown.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn key_like_values_are_never_echoed() {
+        let secret = "keyseal-secret-v1_QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkLG9a_D";
+        for value in [
+            secret,
+            &secret[..30],
+            "KEYSEAL-SECRET-V1_abc",
+            "keyseal-public-v1_IVL40Zt5HSRFMkLhXy6rbLfP-ntqXtMAl5YOBpiB2xKaTvQ8",
+            "7UkoxijRwsbq6QM4kFmVYSlZJzpcY_k2NsFGFKyHN9E",
+            "acme_live_AcN--f6YbvWqDGFwcF83ZjNrOXgybQMOY3VzdG9t",
+            "name QkJCQkJCQkJCQkJCQkJC",
+        ] {
+            let shown = printable(value);
+            assert_eq!(
+                shown,
+                alloc::format!("<{} characters, not shown>", value.chars().count())
+            );
+        }
+        // 19 base64url characters in a row are still a name.
+        assert_eq!(printable("abcdefghij_klmnopqr"), "abcdefghij_klmnopqr");
+    }
 }
