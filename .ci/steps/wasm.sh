@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Where verifiers run: the no_std core builds for wasm32-unknown-unknown without getrandom,
-# and wasm/ (a cdylib over it) verifies checked-in keys under Node.js.
+# and crates/keyseal-wasm (the npm package `keyseal`) is built with wasm-bindgen and tested
+# under Node.js and inside Cloudflare's workerd. Needs .ci/setup/wasm.sh (the target) and
+# .ci/setup/wasm-bindgen.sh (the CLI); Node.js and npm.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target=wasm32-unknown-unknown
+crate=crates/keyseal-wasm
 
 echo "--- the no_std core for $target"
 cargo build --no-default-features --lib --target "$target"
@@ -17,24 +20,33 @@ fi
 # The same query on the std build does find it, so the check above can fail.
 deps | grep -q '^getrandom ' || { echo "the getrandom check finds nothing even with std" >&2; exit 1; }
 
-echo "--- wasm/: legacy_compatibility is never enabled"
-if cargo tree -e features --manifest-path wasm/Cargo.toml --target "$target" | grep -q legacy_compatibility; then
-    echo "ed25519-dalek's legacy_compatibility feature is enabled in wasm/" >&2
+# The root steps already format, lint and document crates/keyseal-wasm on the host; here
+# its library is linted for the target it is for, and its wasm dependency tree checked.
+echo "--- $crate: lints for $target"
+cargo clippy --locked -p keyseal-wasm --lib --target "$target" -- -D warnings
+
+echo "--- $crate: getrandom and legacy_compatibility are not in the wasm build"
+wasm_tree=$(cargo tree --locked -p keyseal-wasm -e normal,features --target "$target")
+if grep -q legacy_compatibility <<<"$wasm_tree"; then
+    echo "ed25519-dalek's legacy_compatibility feature is enabled in $crate" >&2
+    exit 1
+fi
+if grep -q getrandom <<<"$wasm_tree"; then
+    echo "getrandom is in the dependency tree of $crate on $target" >&2
     exit 1
 fi
 
-echo "--- wasm/: build"
-cargo fmt --check --manifest-path wasm/Cargo.toml
-cargo build --manifest-path wasm/Cargo.toml --release --target "$target"
+echo "--- $crate: build the npm package"
+bash "$crate/build.sh"
 
-echo "--- wasm/: verify under Node.js"
-if ! command -v node >/dev/null 2>&1; then
-    echo "Node.js is missing: installing Debian's nodejs"
-    (apt-get update -qq && apt-get install -y -qq nodejs) >/dev/null 2>&1 || true
-fi
-if ! command -v node >/dev/null 2>&1; then
-    echo "Node.js is not available: the wasm build is checked, but not run" >&2
-    exit 0
-fi
+echo "--- $crate: tests under Node.js and workerd"
+command -v node >/dev/null && command -v npm >/dev/null || {
+    echo "Node.js and npm are needed to test the npm package" >&2
+    exit 1
+}
 node --version
-node --test wasm/verify.test.mjs
+cd "$crate/js"
+npm ci --no-audit --no-fund
+node --check bench/verify.mjs
+node --check demo.mjs
+node --test test/*.test.mjs
