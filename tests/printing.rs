@@ -100,6 +100,14 @@ fn live_and_cached_verifiers_print_their_state_not_their_keys() {
         .sign(&Prefix::new("acme_live").unwrap(), &signer(), t(NOW))
         .unwrap();
     live.update_revocations(&list).unwrap();
+    let in_force = live.snapshot().revocation_list().unwrap().clone();
+    assert_eq!(
+        format!("{in_force:?}"),
+        format!(
+            "RevocationList {{ prefix: Prefix(acme_live), signer: KeyId({}), sequence: 1, issued_at: Timestamp(2026-11-18T11:06:40Z), stale_after: Timestamp(2026-11-19T11:06:40Z), tokens: 0, apps: 0, signers: 0 }}",
+            signer().key_id()
+        )
+    );
     let debug = format!("{live:?}");
     assert_eq!(debug, format!("LiveVerifier({VERIFIER_DEBUG})"));
     let cached = CachedVerifier::new(live, 100);
