@@ -1,2 +1,0 @@
-//! Benchmarks of keyseal-server (written in a later commit).
-fn main() {}
