@@ -8,6 +8,7 @@ use keyseal::{KeyId, KeyState, Prefix, Timestamp};
 
 use crate::exit::EXIT_CODES_HELP;
 use crate::input::{parse_app_id, parse_duration, parse_scope, parse_time};
+use crate::rules::{RuleFormat, parse_verify_url};
 
 const TOP_HELP: &str = "\
 Times are UTC in RFC 3339 form with whole seconds: 2026-01-31T12:00:00Z.
@@ -109,6 +110,8 @@ Examples:
   keyseal scan .
   keyseal scan --keyring keyring.json --revocations revoked.bin --prefix acme_live src/ config/
   git diff --cached | keyseal scan -
+  keyseal scan --rules gitleaks --prefix acme_live > gitleaks-keyseal.toml
+  keyseal scan --rules trufflehog --prefix acme_live --verify-url https://keys.acme.example/verify
 
 Statuses: secret-key (a leaked signing key: keyseal-secret-v1_ text, or a PEM private key
 block such as BEGIN PRIVATE KEY or BEGIN OPENSSH PRIVATE KEY, also in diffs and JSON strings),
@@ -123,7 +126,10 @@ Directories are walked like ripgrep does: .gitignore, .ignore and .git/info/excl
 respected (also outside a git repository) and .git is skipped; hidden files are scanned. In a
 git work tree, files git tracks are scanned even when an ignore file matches them. Paths named
 on the command line that are not directories (FIFOs, <(...) process substitutions, devices)
-are read as streams. A scan that read no file at all exits with status 6, never 0.")]
+are read as streams. A scan that read no file at all exits with status 6, never 0.
+
+--rules writes a rule for gitleaks, trufflehog (its custom detector posts each finding to
+--verify-url) or trufflehog3, with the expression of FORMAT.md section 1.11.")]
     Scan(ScanArgs),
 }
 
@@ -425,6 +431,7 @@ fn parse_token(s: &str) -> Result<(keyseal::TokenId, Option<Timestamp>), String>
 
 /// `keyseal scan`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("prefix_users").args(["revocations", "rules"]).multiple(true)))]
 pub(crate) struct ScanArgs {
     /// Files and directories to scan; `-` is standard input. Default: the current directory.
     pub(crate) paths: Vec<PathBuf>,
@@ -434,10 +441,17 @@ pub(crate) struct ScanArgs {
     /// A signed revocation list (needs --keyring and its --prefix).
     #[arg(long, value_name = "FILE", requires_all = ["keyring", "prefix"])]
     pub(crate) revocations: Option<PathBuf>,
-    /// The issuer prefix of the revocation list; keys with other prefixes are judged by the
-    /// keyring alone.
-    #[arg(long, requires = "revocations")]
+    /// The issuer prefix of the revocation list (keys with other prefixes are judged by the
+    /// keyring alone), or of the keys --rules finds.
+    #[arg(long, requires = "prefix_users")]
     pub(crate) prefix: Option<Prefix>,
+    /// Scan nothing: print a rule that finds --prefix keys for another scanner.
+    #[arg(long, value_enum, value_name = "SCANNER", requires = "prefix",
+        conflicts_with_all = ["paths", "keyring", "at", "no_ignore", "no_progress", "json"])]
+    pub(crate) rules: Option<RuleFormat>,
+    /// With --rules trufflehog: the endpoint trufflehog posts findings to, to verify them.
+    #[arg(long, value_name = "URL", value_parser = parse_verify_url, requires = "rules")]
+    pub(crate) verify_url: Option<String>,
     /// Judge keys as of this time instead of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) at: Option<Timestamp>,

@@ -16,6 +16,7 @@ mod keygen;
 mod keyring;
 mod output;
 mod revoke;
+mod rules;
 mod scan;
 mod verify;
 
@@ -55,6 +56,9 @@ fn run(command: Command) -> Result<Exit, Failure> {
         Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Revoke(args) => revoke::run(&args),
-        Command::Scan(args) => scan::run(&args),
+        Command::Scan(args) => match (args.rules, &args.prefix) {
+            (Some(format), Some(prefix)) => rules::run(format, prefix, args.verify_url.as_deref()),
+            _ => scan::run(&args),
+        },
     }
 }
