@@ -1,5 +1,6 @@
 //! Checked-in samples, and the program that writes them: the seed corpora of the fuzz
-//! targets (`fuzz/seeds/`) and the keys the WebAssembly check verifies (`wasm/testdata/`).
+//! targets (`fuzz/seeds/`). (The JavaScript package, `crates/keyseal-wasm`, reads the vector
+//! files in `tests/vectors/` directly.)
 //! Every sample is built from the fixed fixture (`tests/fixture`), so this test fails when
 //! a checked-in sample differs from what keyseal writes now: a change to the format must
 //! update them on purpose. Regenerate with `KEYSEAL_BLESS=1 cargo test --test samples`.
@@ -164,13 +165,6 @@ fn golden_files() -> Vec<(PathBuf, Vec<u8>)> {
             ));
         }
     }
-    let find = |name: &str| {
-        samples()
-            .into_iter()
-            .find(|s| s.name == name)
-            .map(|s| s.text.into_bytes())
-            .expect("a sample of that name")
-    };
     let seeds = [
         ("active", fixture::ACTIVE_SEED),
         ("verify-only", fixture::VERIFY_ONLY_SEED),
@@ -200,16 +194,6 @@ fn golden_files() -> Vec<(PathBuf, Vec<u8>)> {
             text.into_bytes(),
         ));
     }
-    let public_key = fixture::signing_key(&fixture::ACTIVE_SEED).public_key();
-    files.push((
-        "wasm/testdata/public-key.txt".into(),
-        public_key.to_string().into_bytes(),
-    ));
-    files.push(("wasm/testdata/key.txt".into(), find("typical")));
-    files.push((
-        "wasm/testdata/bad-signature.txt".into(),
-        find("bad-signature"),
-    ));
     files
 }
 
@@ -243,7 +227,6 @@ fn checked_in_samples_are_up_to_date() {
         "fuzz/seeds/key_text",
         "fuzz/seeds/payload_roundtrip",
         "fuzz/seeds/public_key_text",
-        "wasm/testdata",
     ] {
         for entry in std::fs::read_dir(root.join(dir)).expect("sample folder") {
             let path = Path::new(dir).join(entry.expect("entry").file_name());
