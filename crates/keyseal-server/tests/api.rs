@@ -481,19 +481,23 @@ async fn endpoints_succeed_and_fail_as_documented() {
         )
         .await;
     assert_eq!(st, 200);
-    let (st, _) = api
-        .call(
-            "post",
-            "/v1/signing-keys/{key_id}/promote",
-            "/v1/signing-keys/0000000000000000/promote",
-            a,
-            None,
-        )
-        .await;
-    assert_eq!(
-        st, 409,
-        "no key file for an unknown id (checked before the store)"
-    );
+    // An id the store does not know is not found (not a conflict), for promote and retire.
+    for action in ["promote", "retire"] {
+        let (st, p) = api
+            .call(
+                "post",
+                &format!("/v1/signing-keys/{{key_id}}/{action}"),
+                &format!("/v1/signing-keys/0000000000000000/{action}"),
+                a,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (st, p["code"].as_str()),
+            (404, Some("not_found")),
+            "{action}"
+        );
+    }
     // The admin key of init was signed by the now-revoked first key's keys... admin keys
     // are checked against the store, and the keyring still verifies retired keys' keys as
     // retired: issue a new admin key before relying on it.
