@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod api;
 pub mod edge;
 pub mod lists;
 pub mod schema;
