@@ -42,13 +42,10 @@ pub(crate) async fn promote(
     actor: &Actor,
 ) -> Result<SigningKeyRecord> {
     let now = Timestamp::now();
-    service.keys.get(id).map_err(|_| Error::Conflict {
-        code: "key_file_missing",
-        detail: "this replica cannot read the signing key's file".to_owned(),
-    })?;
     let mut tx = service.store.write().await?;
     tx.lock_counter().await?;
     let records = read::signing_keys(tx.conn()).await?;
+    // An id the store does not know is a 404, whether or not a file of that name exists.
     let target = records
         .iter()
         .find(|r| r.key_id == id)
@@ -59,6 +56,10 @@ pub(crate) async fn promote(
             detail: "only a verify-only signing key can be promoted".to_owned(),
         });
     }
+    service.keys.get(id).map_err(|_| Error::Conflict {
+        code: "key_file_missing",
+        detail: "this replica cannot read the signing key's file".to_owned(),
+    })?;
     let delay = service.settings.propagation_delay;
     let published_for = now.duration_since(target.published_at);
     if published_for < delay {

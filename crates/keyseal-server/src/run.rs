@@ -143,6 +143,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         decoded: Mutex::new(None),
         keyring: RwLock::new(Arc::new(Keyring::new())),
         changes,
+        stopping: watch::channel(false).0,
     });
     service.refresh_keyring().await?;
     let publisher = tokio::spawn(publisher::run(Arc::clone(&service), changes_rx));
@@ -164,11 +165,17 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     tracing::info!(%addr, backend = ?store.backend(), "keyseal-server listening");
     println!("listening on {addr}");
     let router = crate::routes::router(Arc::clone(&service));
+    let stopping = Arc::clone(&service);
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: no new connections, answering held long polls");
+            // Held long polls answer 304 now; other in-flight requests run to completion.
+            stopping.stopping.send_replace(true);
+        })
         .await
         .map_err(|e| Error::Setup(format!("server error: {e}")))?;
-    tracing::info!("shutting down: requests finished, stopping background work");
+    tracing::info!("requests finished, stopping background work");
     let _ = stop.send(true);
     let _ = poller.await;
     let _ = scheduler.await;

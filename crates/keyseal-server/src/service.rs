@@ -49,6 +49,8 @@ pub(crate) struct Service {
     pub(crate) keyring: RwLock<Arc<Keyring>>,
     /// Revocations to commit (grouped by the publisher task).
     pub(crate) changes: mpsc::Sender<Request>,
+    /// Becomes `true` when graceful shutdown starts: held long polls answer at once.
+    pub(crate) stopping: watch::Sender<bool>,
 }
 
 impl Service {

@@ -107,21 +107,27 @@ pub(crate) async fn revocations(
             .map_or(DEFAULT_WAIT, Duration::from_secs)
             .min(service.settings.max_wait);
         let deadline = tokio::time::Instant::now() + wait;
+        let mut stopping = service.stopping.subscribe();
         while current.seq <= after {
-            match tokio::time::timeout_at(deadline, rx.changed()).await {
-                Ok(Ok(())) => current = Arc::clone(&rx.borrow_and_update()),
-                // Timed out, or shutting down: nothing newer.
-                Ok(Err(_)) | Err(_) => {
-                    let etag = current.etag.clone();
-                    return Ok(cached(
-                        &service,
-                        StatusCode::NOT_MODIFIED,
-                        &etag,
-                        "",
-                        axum::body::Bytes::new(),
-                    ));
+            let newer = tokio::select! {
+                changed = tokio::time::timeout_at(deadline, rx.changed()) => {
+                    matches!(changed, Ok(Ok(())))
                 }
+                // Graceful shutdown must not wait for held polls: answer them now.
+                _ = stopping.wait_for(|stopping| *stopping) => false,
+            };
+            if !newer {
+                // Timed out, or shutting down: nothing newer.
+                let etag = current.etag.clone();
+                return Ok(cached(
+                    &service,
+                    StatusCode::NOT_MODIFIED,
+                    &etag,
+                    "",
+                    axum::body::Bytes::new(),
+                ));
             }
+            current = Arc::clone(&rx.borrow_and_update());
         }
         return Ok(cached(
             &service,

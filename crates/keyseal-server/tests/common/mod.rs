@@ -8,6 +8,9 @@
     clippy::indexing_slicing
 )]
 
+pub mod api;
+pub mod edge;
+pub mod lists;
 pub mod schema;
 
 use std::io::{BufRead, BufReader};
@@ -15,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keyseal-server");
@@ -50,24 +54,44 @@ pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
     pub data: PathBuf,
+    /// Its standard error, line by line (also echoed to the test's standard error).
+    pub logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     /// `keyseal-server serve` on 127.0.0.1:0 with `extra` arguments; waits (bounded) for it
-    /// to listen.
+    /// to listen. Logs at `warn`.
     pub fn start(data: &Path, database: Option<&str>, extra: &[&str]) -> Server {
+        Server::start_logging(data, database, extra, "warn")
+    }
+
+    /// [`Server::start`] with `RUST_LOG=log`; every line is kept in [`Server::logs`].
+    pub fn start_logging(data: &Path, database: Option<&str>, extra: &[&str], log: &str) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--data"])
             .arg(data)
-            .args(["--listen", "127.0.0.1:0", "--propagation-delay", "0s"])
-            .args(extra)
-            .env("RUST_LOG", "warn")
+            .args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--propagation-delay") {
+            cmd.args(["--propagation-delay", "0s"]);
+        }
+        cmd.args(extra)
+            .env("RUST_LOG", log)
+            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         if let Some(db) = database {
             cmd.args(["--database", db]);
         }
         let mut child = cmd.spawn().expect("spawn serve");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let kept = Arc::clone(&logs);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[server] {line}");
+                kept.lock().unwrap().push(line);
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -89,6 +113,43 @@ impl Server {
             child,
             addr,
             data: data.to_owned(),
+            logs,
+        }
+    }
+
+    /// Whether some log line so far contains `needle`.
+    pub fn logged(&self, needle: &str) -> bool {
+        self.logs.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+
+    /// Waits (bounded) until a log line contains `needle`.
+    pub fn wait_logged(&self, needle: &str, bound: Duration) -> bool {
+        let until = std::time::Instant::now() + bound;
+        while std::time::Instant::now() < until {
+            if self.logged(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.logged(needle)
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub fn send_sigterm(&self) {
+        unsafe_kill(i32::try_from(self.child.id()).unwrap(), libc::SIGTERM);
+    }
+
+    /// Waits (bounded) for the process to exit; its status, or `None` if still running.
+    pub fn wait_exit(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -104,17 +165,14 @@ impl Server {
 
     /// SIGTERM, then wait (bounded) for a clean exit; returns whether it exited 0.
     pub fn terminate(&mut self) -> bool {
-        let pid = i32::try_from(self.child.id()).unwrap();
-        // SAFETY-free: libc::kill on our own child's pid.
-        unsafe_kill(pid, libc::SIGTERM);
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.success();
+        self.send_sigterm();
+        match self.wait_exit(Duration::from_secs(10)) {
+            Some(status) => status.success(),
+            None => {
+                self.kill();
+                false
             }
-            std::thread::sleep(Duration::from_millis(100));
         }
-        self.kill();
-        false
     }
 }
 
@@ -263,4 +321,86 @@ pub fn list_tokens(
             .map(|t| t.token_id.to_string())
             .collect(),
     )
+}
+
+/// A small deterministic PRNG (xorshift64*) for test schedules; the seed is printed so a
+/// failing run can be repeated with `KEYSEAL_TEST_SEED`.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn from_env_or_time(test: &str) -> Rng {
+        let seed = std::env::var("KEYSEAL_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos();
+                u64::try_from(nanos % u128::from(u64::MAX)).unwrap()
+            });
+        eprintln!("{test}: seed {seed} (KEYSEAL_TEST_SEED={seed} repeats this run)");
+        Rng(seed | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value in `lo..hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo)
+    }
+}
+
+/// Polls `check` every 10 ms until it holds or `bound` passes; returns the time it took.
+pub async fn eventually<F, Fut>(bound: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < bound, "not within {bound:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// POSTs JSON with the admin key; returns (status, body).
+pub async fn post(
+    c: &reqwest::Client,
+    s: &Server,
+    admin: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = c
+        .post(s.url(path))
+        .bearer_auth(admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let v = r.json().await.unwrap_or(serde_json::Value::Null);
+    (status, v)
+}
+
+/// GETs with the admin key; returns (status, body).
+pub async fn get(
+    c: &reqwest::Client,
+    s: &Server,
+    admin: &str,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    let r = c.get(s.url(path)).bearer_auth(admin).send().await.unwrap();
+    let status = r.status().as_u16();
+    let v = r.json().await.unwrap_or(serde_json::Value::Null);
+    (status, v)
 }
