@@ -12,7 +12,10 @@
 //! ```
 //!
 //! Divide by the count given (2000) for instructions per request. Without valgrind it
-//! prints the case names.
+//! prints the case names. A name prefixed `loopback_` (`loopback_no_layer`, …) sends the
+//! requests over HTTP/1.1 on 127.0.0.1 instead (client and server on one thread): its
+//! count is user space only, the kernel's share of a loopback request is not in it, so
+//! the layer's share it shows is an upper bound.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../benches/fixture/mod.rs"]
@@ -20,7 +23,10 @@ mod fixture;
 
 use std::hint::black_box;
 
+use bytes::Bytes;
 use fixture::{Case, Fixture, request, run};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use tower::ServiceExt;
 
 #[inline(never)]
@@ -29,6 +35,57 @@ fn measure(case: &Case, n: usize) {
         let response = run(case.router.clone().oneshot(request(case.auth.as_deref())));
         black_box(response.unwrap());
     }
+}
+
+/// `n` requests over one connection (not counted by itself: its name does not match).
+fn send_requests(
+    runtime: &tokio::runtime::Runtime,
+    sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    auth: &str,
+    n: usize,
+) {
+    runtime.block_on(async {
+        for _ in 0..n {
+            let request = http::Request::get("/orders")
+                .header("host", "127.0.0.1")
+                .header("authorization", auth)
+                .body(Empty::new())
+                .unwrap();
+            let response = sender.send_request(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            black_box(response.into_body().collect().await.unwrap().to_bytes());
+        }
+    });
+}
+
+#[inline(never)]
+fn measure_loopback(
+    runtime: &tokio::runtime::Runtime,
+    sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    auth: &str,
+    n: usize,
+) {
+    send_requests(runtime, sender, auth, n);
+}
+
+fn loopback(fixture: &Fixture, case: &Case, n: usize) {
+    let router = case.router.clone();
+    let mut sender = fixture.runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        sender
+    });
+    let auth = case.auth.clone().unwrap_or_default();
+    // Connection setup and the first request are not counted.
+    send_requests(&fixture.runtime, &mut sender, &auth, 1);
+    measure_loopback(&fixture.runtime, &mut sender, &auth, n);
 }
 
 fn main() {
@@ -43,9 +100,17 @@ fn main() {
     let n = std::env::args()
         .nth(2)
         .map_or(2000, |s| s.parse().expect("a request count"));
+    let (over_loopback, wanted) = match name.strip_prefix("loopback_") {
+        Some(rest) => (true, rest),
+        None => (false, name.as_str()),
+    };
     let case = cases
         .iter()
-        .find(|c| c.name == name)
+        .find(|c| c.name == wanted)
         .expect("a case name (run without arguments for the list)");
-    measure(case, n);
+    if over_loopback {
+        loopback(&fixture, case, n);
+    } else {
+        measure(case, n);
+    }
 }
