@@ -2,6 +2,10 @@
 //! (cached key) and without, over real HTTP on 127.0.0.1, phases interleaved. Bounded in
 //! time: four phases of `LOAD_SECONDS` (default 3, at most 30) each, then it exits.
 //!
+//! The load comes from `wrk` (Debian package `wrk`) when it is on the `PATH`, with the
+//! header in a Lua script readable only by this user (not on wrk's command line); else
+//! from an in-process reqwest client. `LOAD_CLIENT=reqwest` forces the latter.
+//!
 //! `cargo run --release -p keyseal-edge --features axum --example load_test`
 
 use std::sync::Arc;
@@ -63,6 +67,44 @@ async fn phase(
     Ok(done.load(Ordering::Relaxed) as f64 / elapsed)
 }
 
+/// Runs wrk against `url` for `seconds` with `CONNECTIONS` connections on one thread;
+/// returns requests/s.
+async fn phase_wrk(script: &std::path::Path, url: &str, seconds: Duration) -> Result<f64, String> {
+    let args = [
+        "-t1".to_owned(),
+        format!("-c{CONNECTIONS}"),
+        format!("-d{}s", seconds.as_secs()),
+        "--timeout".to_owned(),
+        "5s".to_owned(),
+        "-s".to_owned(),
+        script.display().to_string(),
+        url.to_owned(),
+    ];
+    let run =
+        tokio::task::spawn_blocking(move || std::process::Command::new("wrk").args(args).output());
+    let output = tokio::time::timeout(seconds + Duration::from_secs(15), run)
+        .await
+        .map_err(|_| "wrk did not stop in time".to_owned())?
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.contains("Non-2xx") || text.contains("Socket errors") {
+        return Err(format!("wrk saw failures:\n{text}"));
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))
+}
+
+fn wrk_available() -> bool {
+    std::env::var("LOAD_CLIENT").as_deref() != Ok("reqwest")
+        && std::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seconds = std::env::var("LOAD_SECONDS")
         .ok()
@@ -96,14 +138,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
         let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build()?;
         let d = Duration::from_secs(seconds);
+        let wrk = wrk_available();
+        let script = dir.join("auth.lua");
+        if wrk {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&script)?;
+            writeln!(file, "wrk.headers[\"Authorization\"] = \"{auth}\"")?;
+        }
         let mut without = Vec::new();
         let mut with = Vec::new();
         for _ in 0..2 {
-            without.push(phase(&client, &bare, &auth, d).await?);
-            with.push(phase(&client, &protected, &auth, d).await?);
+            if wrk {
+                without.push(phase_wrk(&script, &bare, d).await?);
+                with.push(phase_wrk(&script, &protected, d).await?);
+            } else {
+                without.push(phase(&client, &bare, &auth, d).await?);
+                with.push(phase(&client, &protected, &auth, d).await?);
+            }
         }
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        println!("loopback, {CONNECTIONS} concurrent connections, 2 server worker threads, client in the same process");
+        let client = if wrk { "wrk -t1 (a separate process)" } else { "reqwest in the same process" };
+        println!("loopback, {CONNECTIONS} concurrent connections, 2 server worker threads, client: {client}, same 2 cores");
         println!("without layer: {:.0} req/s (phases: {:.0?})", mean(&without), without);
         println!("with layer:    {:.0} req/s (phases: {:.0?})", mean(&with), with);
         println!("ratio with/without: {:.3}", mean(&with) / mean(&without));

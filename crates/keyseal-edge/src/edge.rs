@@ -45,9 +45,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: EdgeConfig) -> Shared {
+    /// `high_water`: the revocation high-water mark restored from the local copy, below
+    /// which no list is accepted.
+    pub(crate) fn new(config: EdgeConfig, high_water: Option<u64>) -> Shared {
         let verifier = Verifier::new(config.prefix.clone(), keyseal::Keyring::new())
-            .with_options(config.options);
+            .with_options(config.options)
+            .with_min_revocation_sequence(high_water.unwrap_or(0));
         let live = LiveVerifier::new(verifier);
         #[cfg(feature = "cache")]
         let verifiers = if config.cache_capacity > 0 {
@@ -166,7 +169,10 @@ impl Edge {
     ///
     /// # Errors
     /// [`EdgeError::Config`] / [`EdgeError::InvalidUrl`] for a configuration that cannot
-    /// work, [`EdgeError::Client`] if the HTTP client cannot be built.
+    /// work, [`EdgeError::Client`] if the HTTP client cannot be built,
+    /// [`EdgeError::CorruptHighWater`] / [`EdgeError::Io`] if the local copy's revocation
+    /// high-water mark exists but cannot be read (the edge fails closed rather than accept
+    /// lists it may have seen superseded).
     ///
     /// # Panics
     /// Outside a tokio runtime (as `tokio::spawn`).
@@ -177,7 +183,9 @@ impl Edge {
             .user_agent(concat!("keyseal-edge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|_| EdgeError::Client)?;
-        let shared = Arc::new(Shared::new(config));
+        let high_water =
+            crate::local_copy::restore_high_water(config.local_copy.as_deref(), &config.prefix)?;
+        let shared = Arc::new(Shared::new(config, high_water));
         let restored = crate::local_copy::restore(&shared);
         let tasks = crate::refresher::spawn(&shared, &client, restored);
         Ok(Edge {

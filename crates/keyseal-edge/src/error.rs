@@ -32,12 +32,15 @@ pub enum EdgeError {
     Refused(keyseal::Error),
     /// The keyring document is not UTF-8.
     NotUtf8,
+    /// The local copy's revocation high-water mark file exists but holds no mark for a
+    /// prefix. The edge does not start: it could not tell which older lists to refuse.
+    CorruptHighWater,
 }
 
 impl EdgeError {
     /// A short stable identifier, used as the reason in refusal counts and logs:
     /// `config`, `transport`, `transport.timeout`, `http_status`, `too_large`, `io`,
-    /// `not_utf8`, or the keyseal [`Error::code`](keyseal::Error::code) of a refusal.
+    /// `not_utf8`, `corrupt_high_water`, or the keyseal [`Error::code`](keyseal::Error::code) of a refusal.
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
@@ -51,6 +54,7 @@ impl EdgeError {
             EdgeError::Io(_) => "io",
             EdgeError::Refused(e) => e.code(),
             EdgeError::NotUtf8 => "not_utf8",
+            EdgeError::CorruptHighWater => "corrupt_high_water",
         }
     }
 
@@ -81,6 +85,9 @@ impl fmt::Display for EdgeError {
             EdgeError::Io(kind) => write!(f, "reading the document failed: {kind}"),
             EdgeError::Refused(e) => write!(f, "the document was refused: {e}"),
             EdgeError::NotUtf8 => f.write_str("the keyring document is not UTF-8"),
+            EdgeError::CorruptHighWater => {
+                f.write_str("the local copy's revocation high-water mark file is not a valid mark")
+            }
         }
     }
 }

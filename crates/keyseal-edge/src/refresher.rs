@@ -170,7 +170,12 @@ async fn round(
                 shared.keyring_changed.notify_one();
             }
             if let Some(dir) = &shared.config.local_copy {
-                save(dir.clone(), doc, body).await;
+                let high_water = match doc {
+                    Document::List => shared.live().revocation_high_water(),
+                    Document::Keyring => None,
+                };
+                let mark = high_water.map(|sequence| (&shared.config.prefix, sequence));
+                save(dir.clone(), doc, body, mark).await;
             }
             Round::Current {
                 max_age,

@@ -1,7 +1,9 @@
 #![allow(unreachable_pub, clippy::indexing_slicing)]
 //! The baseline: a minimal JWT EdDSA layer written the same way as keyseal's (bearer token
 //! in, claims as an `Arc` in the extensions, header removed, 401 on failure), with
-//! `jsonwebtoken`, on the same handler and the same claims.
+//! `jsonwebtoken`, on the same handler and the same claims. The cached variant remembers
+//! verified tokens in the same cache crate keyseal uses (`quick_cache`, keyed by the whole
+//! token) and re-checks only the expiry on a hit: what a JWT layer with a cache does.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -27,6 +29,9 @@ pub struct Fixture {
     pub token: String,
     decoding: Arc<(DecodingKey, Validation)>,
 }
+
+/// Verified tokens, keyed by their text.
+pub type TokenCache = quick_cache::sync::Cache<Box<str>, Arc<JwtClaims>>;
 
 impl Fixture {
     pub fn new(signing: &SigningKey, claims: &Claims) -> Fixture {
@@ -55,16 +60,16 @@ impl Fixture {
         }
     }
 
-    pub fn router(&self) -> Router {
+    /// The handler behind the JWT layer, uncached or with a cache of `capacity` tokens,
+    /// finalised as `axum::serve` finalises a router (`with_state`).
+    pub fn router(&self, cache_capacity: Option<usize>) -> Router {
         Router::new()
-            .route(
-                "/orders",
-                get(|request: Request<Body>| async move {
-                    std::hint::black_box(request.extensions().get::<Arc<JwtClaims>>().cloned());
-                    "ok"
-                }),
-            )
-            .layer(JwtLayer(Arc::clone(&self.decoding)))
+            .route("/orders", get(|| async { "ok" }))
+            .layer(JwtLayer {
+                keys: Arc::clone(&self.decoding),
+                cache: cache_capacity.map(|n| Arc::new(TokenCache::new(n))),
+            })
+            .with_state(())
     }
 }
 
@@ -73,14 +78,18 @@ fn unix(t: keyseal::Timestamp) -> u64 {
 }
 
 #[derive(Clone)]
-pub struct JwtLayer(Arc<(DecodingKey, Validation)>);
+pub struct JwtLayer {
+    keys: Arc<(DecodingKey, Validation)>,
+    cache: Option<Arc<TokenCache>>,
+}
 
 impl<S> tower::Layer<S> for JwtLayer {
     type Service = JwtService<S>;
     fn layer(&self, inner: S) -> JwtService<S> {
         JwtService {
             inner,
-            keys: Arc::clone(&self.0),
+            keys: Arc::clone(&self.keys),
+            cache: self.cache.clone(),
         }
     }
 }
@@ -89,6 +98,31 @@ impl<S> tower::Layer<S> for JwtLayer {
 pub struct JwtService<S> {
     inner: S,
     keys: Arc<(DecodingKey, Validation)>,
+    cache: Option<Arc<TokenCache>>,
+}
+
+impl<S> JwtService<S> {
+    fn verify(&self, token: &str) -> Option<Arc<JwtClaims>> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        if let Some(cache) = &self.cache {
+            if let Some(claims) = cache.get(token) {
+                if claims.exp + self.keys.1.leeway > now {
+                    return Some(claims);
+                }
+                cache.remove(token);
+                return None;
+            }
+        }
+        let data = jsonwebtoken::decode::<JwtClaims>(token, &self.keys.0, &self.keys.1).ok()?;
+        let claims = Arc::new(data.claims);
+        if let Some(cache) = &self.cache {
+            cache.insert(Box::from(token), Arc::clone(&claims));
+        }
+        Some(claims)
+    }
 }
 
 impl<S> tower::Service<Request<Body>> for JwtService<S>
@@ -111,12 +145,10 @@ where
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        let verified = token
-            .and_then(|t| jsonwebtoken::decode::<JwtClaims>(t, &self.keys.0, &self.keys.1).ok());
-        match verified {
-            Some(data) => {
+        match token.and_then(|t| self.verify(t)) {
+            Some(claims) => {
                 request.headers_mut().remove(header::AUTHORIZATION);
-                request.extensions_mut().insert(Arc::new(data.claims));
+                request.extensions_mut().insert(claims);
                 futures_lite::Left(self.inner.call(request))
             }
             None => {

@@ -1,11 +1,13 @@
 //! The publishing server: `GET /v1/keyring.json` and `GET /v1/revocations.bin[?after=N&wait=S]`
 //! as SHARED-CONTRACTS.md describes, on 127.0.0.1, with request counters and a switch that
-//! makes it answer 503 (the signing service "down").
+//! makes it answer 503 (the signing service "down"). Every 200 carries `Last-Modified`;
+//! with `last_modified_only` it sends no `ETag`, so a client can only revalidate with
+//! `If-Modified-Since`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -33,6 +35,10 @@ pub struct ServerState {
     pub not_modified: AtomicU64,
     pub down: AtomicBool,
     pub max_age: AtomicU64,
+    /// Send `Last-Modified` without an `ETag`.
+    pub last_modified_only: AtomicBool,
+    /// Requests that carried `If-Modified-Since`.
+    pub if_modified_since: AtomicU64,
     versions: AtomicU64,
 }
 
@@ -58,6 +64,8 @@ impl TestServer {
             not_modified: AtomicU64::new(0),
             down: AtomicBool::new(false),
             max_age: AtomicU64::new(0),
+            last_modified_only: AtomicBool::new(false),
+            if_modified_since: AtomicU64::new(0),
             versions: AtomicU64::new(0),
         });
         let app = Router::new()
@@ -112,6 +120,14 @@ impl TestServer {
         self.state.down.store(down, Ordering::SeqCst);
     }
 
+    pub fn if_modified_since(&self) -> u64 {
+        self.state.if_modified_since.load(Ordering::SeqCst)
+    }
+
+    pub fn set_last_modified_only(&self, only: bool) {
+        self.state.last_modified_only.store(only, Ordering::SeqCst);
+    }
+
     pub fn set_max_age(&self, seconds: u64) {
         self.state.max_age.store(seconds, Ordering::SeqCst);
     }
@@ -121,6 +137,28 @@ fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"v{version}\"")).unwrap()
 }
 
+/// When version `version` was published, to the second: one second apart per version, so
+/// that every version has its own `Last-Modified`.
+fn modified(version: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + version)
+}
+
+/// Whether the request's validators match `version` (RFC 9110 §13.1: `If-None-Match`
+/// when present, else `If-Modified-Since` compared as a date).
+fn not_modified(state: &ServerState, request: &HeaderMap, version: u64) -> bool {
+    if let Some(since) = request.get(header::IF_MODIFIED_SINCE) {
+        state.if_modified_since.fetch_add(1, Ordering::SeqCst);
+        if request.get(header::IF_NONE_MATCH).is_none() {
+            return since
+                .to_str()
+                .ok()
+                .and_then(|s| httpdate::parse_http_date(s).ok())
+                .is_some_and(|since| since >= modified(version));
+        }
+    }
+    request.get(header::IF_NONE_MATCH) == Some(&etag(version))
+}
+
 fn answer(
     state: &ServerState,
     request: &HeaderMap,
@@ -128,16 +166,18 @@ fn answer(
     version: u64,
     chunked: bool,
 ) -> Response {
-    let tag = etag(version);
     let cache = HeaderValue::from_str(&format!("max-age={}", state.max_age.load(Ordering::SeqCst)))
         .unwrap();
-    if request.get(header::IF_NONE_MATCH) == Some(&tag) {
+    let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(modified(version))).unwrap();
+    let mut validators = HeaderMap::new();
+    validators.insert(header::LAST_MODIFIED, last_modified);
+    if !state.last_modified_only.load(Ordering::SeqCst) {
+        validators.insert(header::ETAG, etag(version));
+    }
+    validators.insert(header::CACHE_CONTROL, cache);
+    if not_modified(state, request, version) {
         state.not_modified.fetch_add(1, Ordering::SeqCst);
-        return (
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, tag), (header::CACHE_CONTROL, cache)],
-        )
-            .into_response();
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
     }
     let body = if chunked {
         Body::new(Chunks(
@@ -146,12 +186,7 @@ fn answer(
     } else {
         Body::from(body)
     };
-    (
-        StatusCode::OK,
-        [(header::ETAG, tag), (header::CACHE_CONTROL, cache)],
-        body,
-    )
-        .into_response()
+    (StatusCode::OK, validators, body).into_response()
 }
 
 /// A body of ready chunks with no declared length (sent chunked).
