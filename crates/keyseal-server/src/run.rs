@@ -143,6 +143,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         decoded: Mutex::new(None),
         keyring: RwLock::new(Arc::new(Keyring::new())),
         changes,
+        leaks: crate::leaks::Leaks::new(&args.leaks)?,
     });
     service.refresh_keyring().await?;
     let publisher = tokio::spawn(publisher::run(Arc::clone(&service), changes_rx));
@@ -150,6 +151,10 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
 
     let (stop, stopped) = watch::channel(false);
     let poller = tokio::spawn(crate::tasks::poll_store(
+        Arc::clone(&service),
+        stopped.clone(),
+    ));
+    let notifier = tokio::spawn(crate::leaks::webhook::run(
         Arc::clone(&service),
         stopped.clone(),
     ));
@@ -172,6 +177,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     let _ = stop.send(true);
     let _ = poller.await;
     let _ = scheduler.await;
+    let _ = notifier.await;
     publisher.abort();
     store.close().await;
     Ok(())

@@ -49,6 +49,8 @@ pub(crate) struct Service {
     pub(crate) keyring: RwLock<Arc<Keyring>>,
     /// Revocations to commit (grouped by the publisher task).
     pub(crate) changes: mpsc::Sender<Request>,
+    /// The leak endpoints: GitHub's keys, the owner webhook.
+    pub(crate) leaks: crate::leaks::Leaks,
 }
 
 impl Service {

@@ -69,7 +69,7 @@ fn every_route_is_documented_and_every_documented_route_is_served() {
         })
         .collect();
     let served = router_routes();
-    assert_eq!(served.len(), 21, "router parse found {served:?}");
+    assert_eq!(served.len(), 23, "router parse found {served:?}");
     assert_eq!(served, documented);
 }
 
@@ -736,7 +736,7 @@ async fn every_protected_route_refuses_without_the_right_admin_key() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 17, "protected operations checked");
+    assert_eq!(checked, 18, "protected operations checked");
     // Public routes need nothing.
     for path in [
         "/v1/keyring.json",
