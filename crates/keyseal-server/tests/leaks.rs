@@ -1,6 +1,7 @@
 //! Leak reports over real HTTP against a real server process: GitHub's signature and key
 //! cache (a local stand-in for GitHub's keys document), a mixed report revoking exactly the
-//! live keys once, an edge refusing them, the trufflehog verify endpoint, the owner webhook.
+//! live keys once, an edge refusing them, the trufflehog verify endpoint. The owner webhook
+//! is in `leaks_webhook.rs`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,13 +16,10 @@ mod common;
 mod leaks_support;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Server, client, data_dir, init, issue};
-use leaks_support::{
-    KeysServer, Receiver, entry, github_key, keys_document, post_report, post_signed, sign,
-    wait_until,
-};
+use leaks_support::{KeysServer, entry, github_key, keys_document, post_report, post_signed, sign};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -457,90 +455,4 @@ async fn a_report_revokes_exactly_the_live_keys_once_and_edges_refuse_them() {
     assert_eq!(st, 400);
     let (st, _) = check(json!(["not", "trufflehog"]), Some(admin.clone())).await;
     assert_eq!(st, 400);
-}
-
-#[tokio::test]
-async fn the_owner_webhook_gets_each_revoked_key_without_delaying_github_and_survives_a_restart() {
-    let k1 = github_key(7);
-    let keys = KeysServer::start(keys_document(&[("k1", &k1)])).await;
-    // The first delivery hangs 10 s, then fails; later ones fail until switched on.
-    let receiver = Receiver::start(Duration::from_secs(10)).await;
-    let dir = data_dir();
-    let admin = init(dir.path(), None);
-    let hook_args = [
-        "--leak-webhook",
-        receiver.url.as_str(),
-        "--leak-webhook-backoff",
-        "1s",
-    ];
-    let mut s = start(dir.path(), &keys.url, &hook_args);
-    let c = client();
-    let (id1, key1) = issue(&c, &s, &admin, "app_1", 600).await;
-    let (id2, key2) = issue(&c, &s, &admin, "app_2", 600).await;
-    let body = serde_json::to_vec(&json!([
-        entry(&key1, "https://github.com/octo/repo/blob/abc/a.env"),
-        entry(&key2, "https://github.com/octo/repo/blob/abc/b.env"),
-    ]))
-    .unwrap();
-    let started = Instant::now();
-    let (st, _) = post_signed(&c, &s.url("/v1/leaks/github"), "k1", &k1, &body).await;
-    let answered = started.elapsed();
-    assert_eq!(st, 200);
-    let calls = &receiver.calls;
-    wait_until(Duration::from_secs(20), "the first delivery", || {
-        calls.load(std::sync::atomic::Ordering::SeqCst) >= 1
-    })
-    .await;
-    assert!(
-        answered < Duration::from_secs(8),
-        "GitHub's answer does not wait for the webhook ({answered:?}; the receiver hangs 10 s)"
-    );
-    // Failures are retried (backoff 1 s, 2 s, …).
-    wait_until(Duration::from_secs(40), "retries", || {
-        calls.load(std::sync::atomic::Ordering::SeqCst) >= 4
-    })
-    .await;
-    assert!(receiver.delivered.lock().unwrap().is_empty());
-    // Killed with both events pending; the receiver recovers; a restart delivers them.
-    s.kill();
-    receiver
-        .failing
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    let s = start(dir.path(), &keys.url, &hook_args);
-    let delivered = &receiver.delivered;
-    wait_until(
-        Duration::from_secs(40),
-        "delivery after the restart",
-        || delivered.lock().unwrap().len() >= 2,
-    )
-    .await;
-    let events = receiver.delivered.lock().unwrap().clone();
-    assert_eq!(events.len(), 2, "each event delivered once: {events:?}");
-    let by_token: std::collections::BTreeMap<&str, &Value> = events
-        .iter()
-        .map(|e| (e["token_id"].as_str().unwrap(), e))
-        .collect();
-    let e1 = by_token[id1.as_str()];
-    assert_eq!(e1["type"], "keyseal.key.leaked");
-    assert_eq!(e1["app_id"], "app_1");
-    assert_eq!(e1["found"]["source"], "content");
-    assert_eq!(
-        e1["found"]["url"],
-        "https://github.com/octo/repo/blob/abc/a.env"
-    );
-    assert_eq!(by_token[id2.as_str()]["app_id"], "app_2");
-    // Retries carry the same event id (the receiver can drop repeats).
-    let received = receiver.received.lock().unwrap().clone();
-    let ids: BTreeSet<&str> = received
-        .iter()
-        .filter(|e| e["token_id"] == id1.as_str())
-        .map(|e| e["event_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids.len(), 1);
-    assert!(!received.iter().any(|e| e.to_string().contains(&key1)));
-    // A repeated report revokes nothing and sends nothing.
-    let (st, _) = post_signed(&c, &s.url("/v1/leaks/github"), "k1", &k1, &body).await;
-    assert_eq!(st, 200);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.delivered.lock().unwrap().len(), 2);
 }

@@ -108,9 +108,10 @@ struct KeysDocument {
 struct KeyEntry {
     key_identifier: String,
     key: String,
-    // Read so a document without it is refused; every listed key is accepted (GitHub signs
-    // with older keys for a while after rotating).
+    // Every listed key is accepted, current or not: GitHub signs with older keys for a
+    // while after rotating. (Defaulted: a document without it is still GitHub's keys.)
     #[allow(dead_code)]
+    #[serde(default)]
     is_current: bool,
 }
 
