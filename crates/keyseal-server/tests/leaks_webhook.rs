@@ -37,11 +37,16 @@ async fn the_owner_webhook_gets_each_revoked_key_without_delaying_github_and_sur
     let receiver = Receiver::start(Duration::from_secs(10)).await;
     let dir = data_dir();
     let admin = init(dir.path(), None);
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, "a-shared-webhook-secret\n").unwrap();
+    let secret_arg = secret_file.to_str().unwrap().to_owned();
     let hook_args = [
         "--leak-webhook",
         receiver.url.as_str(),
         "--leak-webhook-backoff",
         "1s",
+        "--leak-webhook-secret-file",
+        secret_arg.as_str(),
     ];
     let mut s = start(dir.path(), &keys.url, &hook_args);
     let c = client();
@@ -108,6 +113,20 @@ async fn the_owner_webhook_gets_each_revoked_key_without_delaying_github_and_sur
         .collect();
     assert_eq!(ids.len(), 1);
     assert!(!received.iter().any(|e| e.to_string().contains(&key1)));
+    // Every request carries the HMAC-SHA256 of its body under the shared secret.
+    for (sig, body) in receiver.signed.lock().unwrap().iter() {
+        use hmac::{KeyInit as _, Mac as _};
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(b"a-shared-webhook-secret").unwrap();
+        mac.update(body.as_bytes());
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(sig.as_deref(), Some(format!("sha256={hex}").as_str()));
+    }
     // A repeated report revokes nothing and sends nothing.
     let (st, _) = post_signed(&c, &s.url("/v1/leaks/github"), "k1", &k1, &body).await;
     assert_eq!(st, 200);

@@ -45,6 +45,10 @@ pub(crate) struct LeakArgs {
     /// Wait before the first webhook retry; doubles after each failure, up to 10 minutes.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub(crate) leak_webhook_backoff: Duration,
+    /// A file holding a shared secret: each event then carries
+    /// `X-Keyseal-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+    #[arg(long)]
+    pub(crate) leak_webhook_secret_file: Option<std::path::PathBuf>,
 }
 
 /// The leak endpoints' state.
@@ -63,6 +67,16 @@ impl Leaks {
             .build()
             .map_err(|e| Error::Setup(format!("cannot build the HTTP client: {e}")))?;
         let keys_url = checked_url(&args.github_keys_url, "--github-keys-url")?;
+        let secret = args
+            .leak_webhook_secret_file
+            .as_deref()
+            .map(read_secret)
+            .transpose()?;
+        if secret.is_some() && args.leak_webhook.is_none() {
+            return Err(Error::Setup(
+                "--leak-webhook-secret-file needs --leak-webhook".to_owned(),
+            ));
+        }
         let webhook = args
             .leak_webhook
             .as_deref()
@@ -72,6 +86,7 @@ impl Leaks {
                     client.clone(),
                     args.leak_webhook_attempts.max(1),
                     args.leak_webhook_backoff.max(Duration::from_secs(1)),
+                    secret.clone(),
                 ))
             })
             .transpose()?;
@@ -80,6 +95,23 @@ impl Leaks {
             webhook,
         })
     }
+}
+
+/// The webhook secret: the file's text without surrounding whitespace, never empty.
+fn read_secret(path: &std::path::Path) -> Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Setup(format!(
+            "--leak-webhook-secret-file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let secret = text.trim();
+    if secret.len() < 16 {
+        return Err(Error::Setup(
+            "--leak-webhook-secret-file: the secret needs at least 16 characters".to_owned(),
+        ));
+    }
+    Ok(secret.as_bytes().to_vec())
 }
 
 fn checked_url(url: &str, flag: &str) -> Result<String> {

@@ -5,7 +5,8 @@
 //! them, never the request that revoked. A delivery is claimed with a lease (another
 //! replica leaves it alone while it runs), retried with doubling waits up to `attempts`
 //! times, then given up with an error in the log. Delivery is at least once: the
-//! `event_id` lets the receiver drop a repeat.
+//! `event_id` lets the receiver drop a repeat. With `--leak-webhook-secret-file`, each
+//! request carries `X-Keyseal-Signature: sha256=<hex HMAC-SHA256 of the body>`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub(crate) struct Webhook {
     client: reqwest::Client,
     attempts: u32,
     backoff: Duration,
+    /// The HMAC key of `X-Keyseal-Signature`, if configured.
+    secret: Option<Vec<u8>>,
     /// Woken after a commit that stored events.
     pub(crate) wake: Notify,
 }
@@ -45,14 +48,28 @@ impl Webhook {
         client: reqwest::Client,
         attempts: u32,
         backoff: Duration,
+        secret: Option<Vec<u8>>,
     ) -> Webhook {
         Webhook {
             url,
             client,
             attempts,
             backoff,
+            secret,
             wake: Notify::new(),
         }
+    }
+
+    /// `sha256=<hex HMAC-SHA256(secret, body)>`, with a secret.
+    fn signature(&self, body: &[u8]) -> Option<String> {
+        use hmac::{KeyInit as _, Mac as _};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.secret.as_deref()?).ok()?;
+        mac.update(body);
+        let tag = mac.finalize().into_bytes();
+        Some(format!(
+            "sha256={}",
+            tag.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ))
     }
 
     /// The wait after the `failures`-th failed attempt.
@@ -111,13 +128,14 @@ async fn deliver_due(service: &Service, hook: &Webhook) -> Result<()> {
                 continue;
             }
         }
-        let outcome = hook
+        let mut request = hook
             .client
             .post(&hook.url)
-            .header("content-type", "application/json")
-            .body(ev.payload.clone())
-            .send()
-            .await;
+            .header("content-type", "application/json");
+        if let Some(sig) = hook.signature(ev.payload.as_bytes()) {
+            request = request.header("x-keyseal-signature", sig);
+        }
+        let outcome = request.body(ev.payload.clone()).send().await;
         let failure = match outcome {
             Ok(r) if r.status().is_success() => None,
             Ok(r) => Some(format!("answered {}", r.status())),

@@ -95,6 +95,9 @@ async fn serve(app: Router) -> std::net::SocketAddr {
     addr
 }
 
+/// A webhook call's signature header (if any) and raw body.
+pub type SignedCall = (Option<String>, String);
+
 /// The owner's webhook receiver. While `failing`, it answers 500; the very first call also
 /// waits `first_delay` before answering. Records every body it receives and whether it
 /// answered 200.
@@ -104,6 +107,8 @@ pub struct Receiver {
     pub calls: Arc<AtomicUsize>,
     pub delivered: Arc<Mutex<Vec<serde_json::Value>>>,
     pub received: Arc<Mutex<Vec<serde_json::Value>>>,
+    /// (`X-Keyseal-Signature`, raw body) of each call.
+    pub signed: Arc<Mutex<Vec<SignedCall>>>,
 }
 
 impl Receiver {
@@ -112,16 +117,22 @@ impl Receiver {
         let calls = Arc::new(AtomicUsize::new(0));
         let delivered = Arc::new(Mutex::new(Vec::new()));
         let received = Arc::new(Mutex::new(Vec::new()));
-        let (f, c, d, r) = (
+        let signed = Arc::new(Mutex::new(Vec::new()));
+        let (f, c, d, r, sg) = (
             Arc::clone(&failing),
             Arc::clone(&calls),
             Arc::clone(&delivered),
             Arc::clone(&received),
+            Arc::clone(&signed),
         );
         let app = Router::new().route(
             "/hook",
-            post(move |body: String| {
+            post(move |headers: axum::http::HeaderMap, body: String| {
                 let (f, c, d, r) = (f.clone(), c.clone(), d.clone(), r.clone());
+                let sig = headers
+                    .get("x-keyseal-signature")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                sg.lock().unwrap().push((sig, body.clone()));
                 async move {
                     let n = c.fetch_add(1, Ordering::SeqCst);
                     let value: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -144,6 +155,7 @@ impl Receiver {
             calls,
             delivered,
             received,
+            signed,
         }
     }
 }
