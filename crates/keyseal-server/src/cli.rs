@@ -73,6 +73,8 @@ pub(crate) struct ServeArgs {
     /// Longest long-poll wait on the revocation list.
     #[arg(long, default_value = "55s", value_parser = parse_duration)]
     pub(crate) max_wait: Duration,
+    #[command(flatten)]
+    pub(crate) leaks: crate::leaks::LeakArgs,
 }
 
 /// `90d`, `12h`, `30m`, `45s`, or plain seconds.

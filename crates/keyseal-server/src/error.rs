@@ -37,6 +37,10 @@ pub(crate) enum Error {
     Core(keyseal::Error),
     /// Start-up or CLI problem, described.
     Setup(String),
+    /// A leak report that is not GitHub's (signature) or cannot be checked now.
+    LeakReport(crate::leaks::github::ReportRefused),
+    /// No live key of this service among the texts to check.
+    NotLive,
 }
 
 impl Error {
@@ -59,6 +63,10 @@ impl Error {
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::Store(_) | Error::Migrate(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Core(_) | Error::Setup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::LeakReport(r) => {
+                StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST)
+            }
+            Error::NotLive => StatusCode::NOT_FOUND,
         }
     }
 
@@ -78,6 +86,8 @@ impl Error {
             Error::Store(_) | Error::Migrate(_) => "store_unavailable",
             Error::Core(_) => "internal",
             Error::Setup(_) => "setup",
+            Error::LeakReport(r) => r.code(),
+            Error::NotLive => "not_live",
         }
     }
 
@@ -95,6 +105,8 @@ impl Error {
             Error::Conflict { .. } => "Conflict",
             Error::Store(_) | Error::Migrate(_) => "Store unavailable",
             Error::Core(_) | Error::Setup(_) => "Internal error",
+            Error::LeakReport(_) => "Leak report refused",
+            Error::NotLive => "No live key",
         }
     }
 
@@ -117,6 +129,8 @@ impl Error {
                 "the store is unavailable; nothing was changed by this request".to_owned()
             }
             Error::Core(_) | Error::Setup(_) => "an internal error; see the server log".into(),
+            Error::LeakReport(r) => r.public_detail(),
+            Error::NotLive => "no match is a live key of this service".to_owned(),
         }
     }
 }
@@ -128,6 +142,7 @@ impl fmt::Display for Error {
             Error::Migrate(e) => write!(f, "migration failed: {e}"),
             Error::Core(e) => write!(f, "keyseal error: {e}"),
             Error::Setup(s) => f.write_str(s),
+            Error::LeakReport(r) => write!(f, "{r}"),
             other => f.write_str(&other.public_detail()),
         }
     }

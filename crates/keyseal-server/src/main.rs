@@ -7,6 +7,7 @@ mod cli;
 mod error;
 mod http;
 mod issuing;
+mod leaks;
 mod metrics;
 mod model;
 mod publisher;

@@ -78,6 +78,12 @@ pub(crate) enum Change {
     /// Publish a new list even with no new entry: `force`, or when the current one is
     /// past half its validity.
     Refresh { force: bool },
+    /// Revoke keys reported as leaked (one change for a whole report); `notify` stores an
+    /// owner event per key revoked.
+    Leaked {
+        keys: Vec<crate::leaks::LeakedKey>,
+        notify: bool,
+    },
 }
 
 /// What a change did.
@@ -89,6 +95,8 @@ pub(crate) enum Outcome {
     Covered(u64),
     /// Nothing beyond the list.
     Done,
+    /// The leaked keys this change revoked (those already revoked are not listed).
+    Leaked(Vec<TokenId>),
 }
 
 /// A change with its actor and where to send the result: (outcome, list sequence).
@@ -349,6 +357,9 @@ async fn apply(
         Change::Restore { entries: missing } => {
             entries.extend(missing.iter().cloned());
             Ok(Ok(Outcome::Done))
+        }
+        Change::Leaked { keys, notify } => {
+            crate::leaks::apply(tx, keys, *notify, actor, now, entries, audits).await
         }
         Change::Due | Change::Refresh { .. } => Ok(Ok(Outcome::Done)),
     }

@@ -144,6 +144,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         keyring: RwLock::new(Arc::new(Keyring::new())),
         changes,
         stopping: watch::channel(false).0,
+        leaks: crate::leaks::Leaks::new(&args.leaks)?,
     });
     service.refresh_keyring().await?;
     let publisher = tokio::spawn(publisher::run(Arc::clone(&service), changes_rx));
@@ -151,6 +152,10 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
 
     let (stop, stopped) = watch::channel(false);
     let poller = tokio::spawn(crate::tasks::poll_store(
+        Arc::clone(&service),
+        stopped.clone(),
+    ));
+    let notifier = tokio::spawn(crate::leaks::webhook::run(
         Arc::clone(&service),
         stopped.clone(),
     ));
@@ -179,6 +184,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     let _ = stop.send(true);
     let _ = poller.await;
     let _ = scheduler.await;
+    let _ = notifier.await;
     publisher.abort();
     store.close().await;
     Ok(())

@@ -51,6 +51,8 @@ pub(crate) struct Service {
     pub(crate) changes: mpsc::Sender<Request>,
     /// Becomes `true` when graceful shutdown starts: held long polls answer at once.
     pub(crate) stopping: watch::Sender<bool>,
+    /// The leak endpoints: GitHub's keys, the owner webhook.
+    pub(crate) leaks: crate::leaks::Leaks,
 }
 
 impl Service {

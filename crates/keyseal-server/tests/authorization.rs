@@ -129,7 +129,7 @@ async fn every_protected_route_refuses_without_the_right_admin_key() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 17, "protected operations checked");
+    assert_eq!(checked, 18, "protected operations checked");
     // Public routes need nothing.
     for path in [
         "/v1/keyring.json",

@@ -66,6 +66,6 @@ fn every_route_is_documented_and_every_documented_route_is_served() {
         })
         .collect();
     let served = router_routes();
-    assert_eq!(served.len(), 21, "router parse found {served:?}");
+    assert_eq!(served.len(), 23, "router parse found {served:?}");
     assert_eq!(served, documented);
 }

@@ -32,6 +32,9 @@ detectors:
     verify:
       - endpoint: {url}
         unsafe: {unsafe_http}
+        # keyseal-server's POST /v1/leaks/trufflehog needs an admin key with keys:verify:
+        # headers:
+        #   - \"Authorization: Bearer <admin key>\"
 ",
         p = prefix.as_str(),
         version = env!("CARGO_PKG_VERSION"),

@@ -2,6 +2,7 @@
 
 mod admin;
 mod keys;
+mod leaks;
 mod ops;
 mod publish;
 pub(crate) mod revoke;
@@ -47,6 +48,8 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/v1/admin-keys/{token_id}", get(admin::get))
         .route("/v1/admin-keys/{token_id}/revoke", post(revoke::admin_key))
         .route("/v1/audit", get(admin::audit))
+        .route("/v1/leaks/github", post(leaks::github))
+        .route("/v1/leaks/trufflehog", post(leaks::trufflehog))
         .route("/v1/keyring.json", get(publish::keyring))
         .route("/v1/revocations.bin", get(publish::revocations))
         .route("/healthz", get(ops::healthz))

@@ -6,6 +6,7 @@
 //! deadlock on an upgrade) and on both backends can take the one-row revocation counter,
 //! the lock that orders every publication.
 
+pub(crate) mod leaks;
 pub(crate) mod read;
 mod rows;
 mod write;
@@ -36,16 +37,30 @@ pub(crate) struct Store {
     backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        14,
+        "leak_events",
+        include_str!("../../migrations/sqlite/0014_leak_events.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        14,
+        "leak_events",
+        include_str!("../../migrations/postgres/0014_leak_events.sql"),
+    ),
+];
 
 impl Store {
     /// Opens the store: `database` if given (a `postgres://` URL), else `keyseal.db` in
