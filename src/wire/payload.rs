@@ -213,3 +213,24 @@ impl<'de, T: Deserialize<'de> + Default + Copy, const N: usize> Deserialize<'de>
         d.deserialize_seq(V::<T, N>(PhantomData))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_to_compares_every_byte_and_the_length() {
+        // 300 is `ac 02` (FORMAT.md §1.6).
+        assert!(encodes_to(&300u64, &[0xac, 0x02]));
+        assert!(!encodes_to(&300u64, &[0xac, 0x03]), "another last byte");
+        assert!(!encodes_to(&300u64, &[0xad, 0x02]), "another first byte");
+        assert!(
+            !encodes_to(&300u64, &[0xac, 0x02, 0x00]),
+            "a byte left over"
+        );
+        assert!(!encodes_to(&300u64, &[0xac]), "a byte short");
+        assert!(!encodes_to(&300u64, &[0xac, 0x82, 0x00]), "over-long");
+        assert!(encodes_to("ab", &[2, b'a', b'b']));
+        assert!(!encodes_to("ab", &[2, b'a', b'c']));
+    }
+}
