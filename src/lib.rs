@@ -114,7 +114,7 @@ pub use cache::CachedVerifier;
 pub use claims::{Claims, NewKey, TokenId, check_app_id, check_extension_name, check_scope};
 pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
-pub use error::{ListProblem, RevocationReason};
+pub use error::{ListProblem, PayloadField, PayloadProblem, RevocationReason};
 pub use issuer::{IssuedKey, Issuer};
 pub use key_id::{KEY_ID_LEN, KeyId};
 pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};

@@ -182,7 +182,7 @@ fn verify_within_bound(verifier: &Verifier, text: &str) -> (Result<(), Error>, S
 fn refused_before_the_payload(e: &Error) -> bool {
     !matches!(
         e,
-        Error::Malformed(Malformed::Payload | Malformed::Claims(_))
+        Error::Malformed(Malformed::Payload(_) | Malformed::Claims(_))
             | Error::Expired { .. }
             | Error::NotYetValid { .. }
             | Error::LifetimeTooLong { .. }

@@ -1,6 +1,9 @@
 //! FORMAT.md's claims that code can check: the scanner regex and the worked example.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod fixture;
+mod forge;
+
 use keyseal::{SCANNER_REGEX, UntrustedKey};
 use serde_json::Value;
 
@@ -86,4 +89,65 @@ fn the_worked_example_is_the_standard_vector() {
         .collect();
     assert_eq!(wrapped, key);
     assert!(spec.contains(&format!("({} characters)", key.len())));
+}
+
+/// The repetition counts `{m}`, `{m,}` and `{m,n}` of a regular expression.
+fn repetition_counts(re: &str) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for (i, _) in re.match_indices('{') {
+        let rest = &re[i + 1..];
+        let end = rest.find('}').expect("a closed repetition");
+        for n in rest[..end].split(',').filter(|n| !n.is_empty()) {
+            counts.push(n.parse().expect("a number"));
+        }
+    }
+    counts
+}
+
+#[test]
+fn the_regex_is_accepted_by_re2_and_go_and_keeps_the_length_bounds() {
+    // RE2 and Go's regexp refuse any repetition count above 1000.
+    let counts = repetition_counts(SCANNER_REGEX);
+    assert!(!counts.is_empty());
+    assert!(counts.iter().all(|&n| n <= 1000), "{counts:?}");
+    // Still 134 to 1366 body characters: the shortest and the longest body match whole, one
+    // character less is no match, one more is left out of the match.
+    let re = regex::Regex::new(SCANNER_REGEX).unwrap();
+    let found = |body_len: usize| -> Option<usize> {
+        let text = format!("acme_live_A{}", "b".repeat(body_len - 1));
+        re.captures(&text)
+            .map(|c| c.get(1).unwrap().as_str().len() - "acme_live_".len())
+    };
+    assert_eq!(found(133), None);
+    assert_eq!(found(134), Some(134));
+    assert_eq!(found(1366), Some(1366));
+    assert_eq!(found(1367), Some(1366));
+    // And the published text is the constant, in FORMAT.md's code block.
+    assert!(format_md().contains(&format!("```\n{SCANNER_REGEX}\n```")));
+}
+
+#[test]
+fn the_regex_finds_the_longest_and_the_shortest_keys_whole() {
+    let sk = fixture::signing_key(&fixture::ACTIVE_SEED);
+    let longest = fixture::issue_at(
+        fixture::PREFIX,
+        &fixture::ACTIVE_SEED,
+        fixture::max_size_request(fixture::PREFIX),
+        fixture::now(),
+    )
+    .into_string();
+    // 23 payload bytes, the fewest a key can carry: 100 bytes, 134 body characters.
+    let payload = forge::payload_bytes("a", &[], (1, 2, None), [0; 16], &[]);
+    let shortest = forge::signed(fixture::PREFIX, &sk, &payload);
+    let re = regex::Regex::new(SCANNER_REGEX).unwrap();
+    for (key, body_len) in [(&longest, 1366), (&shortest, 134)] {
+        assert!(UntrustedKey::parse(key).is_ok());
+        assert_eq!(key.len(), fixture::PREFIX.len() + 1 + body_len);
+        let m = re.captures(key).unwrap().get(1).unwrap().as_str();
+        assert_eq!(m, key.as_str());
+        // One more body character is not part of the match.
+        let longer = format!("{key}A");
+        let m = re.captures(&longer).unwrap().get(1).unwrap().as_str();
+        assert_eq!(m.len(), key.len() + usize::from(body_len < 1366));
+    }
 }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::limits::{MAX_BODY_LEN, MAX_KEY_BYTES, MAX_KEY_LEN};
+use crate::limits::{MAX_BODY_LEN, MAX_EXTENSIONS, MAX_KEY_BYTES, MAX_KEY_LEN, MAX_SCOPES};
 
 /// Which structural rule a key's text or bytes broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,9 +19,9 @@ pub enum Malformed {
     Base64,
     /// The CRC-32 checksum does not match: a typo, a truncation or not a keyseal key.
     Checksum,
-    /// The payload is not the canonical postcard encoding of the claims (over-long varints,
-    /// trailing bytes, invalid UTF-8, wrong field types).
-    Payload,
+    /// The payload is not the canonical postcard encoding of the claims; the problem says
+    /// what is wrong and in which field. Code `malformed.payload` whatever the problem.
+    Payload(PayloadProblem),
     /// The payload decodes, but its claims break a rule of the format.
     Claims(InvalidClaim),
 }
@@ -56,6 +56,53 @@ pub enum InvalidClaim {
     TooLarge,
 }
 
+/// Why a key's payload is not the canonical postcard encoding of its claims (`FORMAT.md`
+/// §1.6, §1.8), found while it is read, field by field, in order: the first problem wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadProblem {
+    /// The payload ends inside this field.
+    Truncated(PayloadField),
+    /// A varint of this field does not fit its type (a `u64` of more than 64 bits, or a
+    /// count larger than the platform's `usize`).
+    VarintOverflow(PayloadField),
+    /// A varint of this field is longer than needed (redundant `0x80`-continued zero
+    /// groups): the value decodes, but this is not its one canonical encoding.
+    VarintNotMinimal(PayloadField),
+    /// A string of this field is not UTF-8.
+    NotUtf8(PayloadField),
+    /// The not-before field's tag is neither `0x00` (none) nor `0x01` (a time follows).
+    BadOptionTag,
+    /// The scope count is above [`MAX_SCOPES`](crate::MAX_SCOPES), refused before the
+    /// scopes are read.
+    TooManyScopes,
+    /// The extension count is above [`MAX_EXTENSIONS`](crate::MAX_EXTENSIONS), refused
+    /// before the extensions are read.
+    TooManyExtensions,
+    /// Bytes follow the last field.
+    TrailingBytes,
+}
+
+/// A field of a key's payload, in the order they are encoded (`FORMAT.md` §1.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadField {
+    /// 1: the app id.
+    AppId,
+    /// 2: the scopes (their count or one of them).
+    Scopes,
+    /// 3: the issued-at time.
+    IssuedAt,
+    /// 4: the expiry time.
+    ExpiresAt,
+    /// 5: the optional not-before time.
+    NotBefore,
+    /// 6: the 16-byte token id.
+    TokenId,
+    /// 7: the extensions (their count, or a name or value of one).
+    Extensions,
+}
+
 /// Why a public key was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -80,7 +127,7 @@ impl Malformed {
             Malformed::Prefix => "malformed.prefix",
             Malformed::Base64 => "malformed.base64",
             Malformed::Checksum => "malformed.checksum",
-            Malformed::Payload => "malformed.payload",
+            Malformed::Payload(_) => "malformed.payload",
             Malformed::Claims(_) => "malformed.claims",
         }
     }
@@ -119,7 +166,7 @@ impl fmt::Display for Malformed {
             Malformed::Prefix => f.write_str("does not start with a valid '<prefix>_'"),
             Malformed::Base64 => f.write_str("body is not canonical unpadded base64url"),
             Malformed::Checksum => f.write_str("checksum mismatch"),
-            Malformed::Payload => f.write_str("payload is not canonically encoded"),
+            Malformed::Payload(p) => write!(f, "payload breaks the encoding: {p}"),
             Malformed::Claims(c) => write!(f, "claims break the format: {c}"),
         }
     }
@@ -150,6 +197,44 @@ impl fmt::Display for InvalidClaim {
                 "not-before must be at or after the issue time and before the expiry"
             }
             InvalidClaim::TooLarge => "encoded key would exceed the maximum size",
+        })
+    }
+}
+
+impl fmt::Display for PayloadProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PayloadProblem::Truncated(field) => write!(f, "it ends inside {field}"),
+            PayloadProblem::VarintOverflow(field) => {
+                write!(f, "a number in {field} is too large for its type")
+            }
+            PayloadProblem::VarintNotMinimal(field) => write!(
+                f,
+                "a number in {field} is not minimally encoded (redundant continuation bytes)"
+            ),
+            PayloadProblem::NotUtf8(field) => write!(f, "a string in {field} is not UTF-8"),
+            PayloadProblem::BadOptionTag => {
+                f.write_str("the not-before tag is neither 0 (none) nor 1 (a time follows)")
+            }
+            PayloadProblem::TooManyScopes => write!(f, "more than {MAX_SCOPES} scopes"),
+            PayloadProblem::TooManyExtensions => {
+                write!(f, "more than {MAX_EXTENSIONS} extensions")
+            }
+            PayloadProblem::TrailingBytes => f.write_str("bytes follow the last field"),
+        }
+    }
+}
+
+impl fmt::Display for PayloadField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PayloadField::AppId => "the app id",
+            PayloadField::Scopes => "the scopes",
+            PayloadField::IssuedAt => "the issued-at time",
+            PayloadField::ExpiresAt => "the expiry",
+            PayloadField::NotBefore => "the not-before time",
+            PayloadField::TokenId => "the token id",
+            PayloadField::Extensions => "the extensions",
         })
     }
 }

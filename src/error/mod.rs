@@ -2,8 +2,8 @@
 //! broke. This module sits just above the value types it names ([`KeyId`], [`Timestamp`])
 //! and the limits its messages quote; every other module of keyseal is above it.
 //!
-//! - `key`: a key's text and claims, and public keys ([`Malformed`], [`InvalidClaim`],
-//!   [`PublicKeyProblem`]);
+//! - `key`: a key's text, payload and claims, and public keys ([`Malformed`],
+//!   [`PayloadProblem`], [`InvalidClaim`], [`PublicKeyProblem`]);
 //! - `material`: key material and JSON ([`KeyEncoding`], [`KeyMaterialProblem`],
 //!   [`JsonProblem`]);
 //! - `keyring`: keyring operations and documents ([`KeyringProblem`], [`DocumentProblem`]);
@@ -21,7 +21,7 @@ mod keyring;
 mod material;
 mod revocation;
 
-pub use key::{InvalidClaim, Malformed, PublicKeyProblem};
+pub use key::{InvalidClaim, Malformed, PayloadField, PayloadProblem, PublicKeyProblem};
 pub use keyring::{DocumentProblem, KeyringProblem};
 pub(crate) use material::printable;
 pub use material::{JsonProblem, KeyEncoding, KeyMaterialProblem};

@@ -15,12 +15,15 @@
 //!
 //! **Temporary files.** keyseal writes `.NAME.<16 hex digits>.tmp` next to `NAME` and moves
 //! it into place. A run killed in between leaves it behind (it may hold a whole secret key):
-//! the next run that writes `NAME` removes it, under the document lock for shared documents.
+//! the next run that writes `NAME` removes it, under the document lock for shared documents,
+//! once it is [`STALE_TEMPORARY_AGE`] old. Not every writer of those names takes the lock
+//! (the signing service's `--publish-dir` writes through the library without it), so a
+//! younger temporary may be a write at work and is left alone.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::exit::{Exit, Failure};
 use crate::output;
@@ -157,9 +160,26 @@ pub(crate) fn is_temporary_for(candidate: &str, name: &str) -> bool {
         })
 }
 
-/// Removes the temporary files a killed run left next to `target`, with a note for each.
-/// Call it while holding the document's lock (or, for a file being created, before
-/// creating it): no other keyseal run is writing `target` then.
+/// How old a temporary file must be before it is taken for one a killed run left. The
+/// document lock keeps other keyseal runs out, but not every writer takes it: a signing
+/// service publishing into the same folder (`keyseal-server --publish-dir`) writes the same
+/// `.NAME.<hex>.tmp` names through the library without the lock. A live writer finishes a
+/// temporary in seconds (the largest document is a 128 MiB list), so one unchanged for this
+/// long has no writer left.
+pub(crate) const STALE_TEMPORARY_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// Whether a temporary file last modified at `modified` is stale at `now`: unchanged for
+/// at least [`STALE_TEMPORARY_AGE`]. A time in the future (a clock step) is not stale.
+fn is_stale(modified: SystemTime, now: SystemTime) -> bool {
+    now.duration_since(modified)
+        .is_ok_and(|age| age >= STALE_TEMPORARY_AGE)
+}
+
+/// Removes the temporary files a killed run left next to `target`, with a note for each:
+/// those unchanged for [`STALE_TEMPORARY_AGE`]. A younger one may belong to a writer at
+/// work that does not take keyseal's lock, so it is left, with a note. Call it while holding
+/// the document's lock (or, for a file being created, before creating it): no other keyseal
+/// run is writing `target` then.
 pub(crate) fn remove_stale_temporaries(target: &Path) {
     let Some(name) = target.file_name().and_then(|n| n.to_str()) else {
         return;
@@ -178,6 +198,16 @@ pub(crate) fn remove_stale_temporaries(target: &Path) {
             continue;
         }
         let path = parent.map_or_else(|| PathBuf::from(candidate), |p| p.join(candidate));
+        let modified = entry.metadata().and_then(|m| m.modified());
+        if !modified.is_ok_and(|m| is_stale(m, SystemTime::now())) {
+            output::note(format_args!(
+                "left {}, a temporary file changed less than {} minutes ago: another program may be writing {} now (it is removed once it is older)",
+                output::path(&path),
+                STALE_TEMPORARY_AGE.as_secs() / 60,
+                output::path(target)
+            ));
+            continue;
+        }
         match fs::remove_file(&path) {
             Ok(()) => output::note(format_args!(
                 "removed {}, a temporary file left by an interrupted keyseal run",
@@ -347,5 +377,19 @@ mod tests {
         ] {
             assert!(!is_temporary_for(other, "signing.pem"), "{other}");
         }
+    }
+
+    #[test]
+    fn only_temporaries_unchanged_for_the_whole_age_are_stale() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert!(is_stale(now - STALE_TEMPORARY_AGE, now));
+        assert!(is_stale(now - 2 * STALE_TEMPORARY_AGE, now));
+        assert!(!is_stale(
+            now - STALE_TEMPORARY_AGE + Duration::from_secs(1),
+            now
+        ));
+        assert!(!is_stale(now, now));
+        assert!(!is_stale(now + Duration::from_secs(60), now));
+        assert_eq!(STALE_TEMPORARY_AGE, Duration::from_secs(600));
     }
 }

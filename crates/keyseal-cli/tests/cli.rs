@@ -15,56 +15,26 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use assert_cmd::assert::Assert;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use keyseal::{
-    Issuer, KeyState, Keyring, NewKey, Prefix, RevocationList, SaveMode, SigningKey, Timestamp,
-    UntrustedKey,
+    Issuer, KeyState, Keyring, NewKey, Prefix, RevocationList, SaveMode, SigningKey, UntrustedKey,
 };
 use predicates::prelude::*;
 use serde_json::Value;
+use support::*;
 
-const PREFIX: &str = "acme_live";
-const DAY: Duration = Duration::from_secs(86_400);
-
-/// A temporary directory with `signing.pem` (seed 1) and `keyring.json` holding its public
-/// key as the active key.
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
-fn signing(seed: u8) -> SigningKey {
-    SigningKey::from_seed(&[seed; 32]).unwrap()
-}
-
-fn now() -> Timestamp {
-    Timestamp::now()
-}
-
-/// A key issued with the library, at any time.
-fn issue_at(seed: u8, prefix: &str, app: &str, issued_at: Timestamp, lifetime: Duration) -> String {
-    Issuer::new(Prefix::new(prefix).unwrap(), signing(seed))
-        .issue_at(
-            NewKey::for_app(app)
-                .scope("orders:read")
-                .expires_in(lifetime),
-            issued_at,
-        )
-        .unwrap()
-        .into_string()
-}
-
-/// A live key signed by the fixture's key.
-fn live_key(app: &str) -> String {
-    issue_at(1, PREFIX, app, now(), 30 * DAY)
-}
+// `forge`d and `mistype`d keys are made here; the fixture (a temporary directory with
+// `signing.pem`, seed 1, and `keyring.json` holding its public key as the active key), the
+// keys issued with the library and the bounded runs of the binary come from `support`.
 
 /// The same key with one signature byte changed and the checksum recomputed: well-formed,
 /// signed by a key id in the keyring, but forged.
@@ -86,39 +56,6 @@ fn mistype(key: &str) -> String {
 }
 
 impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        signing(1)
-            .save_pem_file(dir.path().join("signing.pem"), SaveMode::CreateNew)
-            .unwrap();
-        let mut ring = Keyring::new();
-        ring.add(signing(1).public_key(), KeyState::Active).unwrap();
-        ring.save_json_file(dir.path().join("keyring.json"), SaveMode::CreateNew)
-            .unwrap();
-        Fixture { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, contents: &str) {
-        let path = self.path(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, contents).unwrap();
-    }
-
-    fn keyseal(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyseal"));
-        cmd.current_dir(self.dir.path()).args(args);
-        cmd
-    }
-
-    /// Runs `args` with no input.
-    fn run(&self, args: &[&str]) -> Assert {
-        self.keyseal(args).write_stdin("").assert()
-    }
-
     /// `keyseal verify` against the fixture's keyring, the key on standard input.
     fn verify(&self, extra: &[&str], key: &str) -> Assert {
         self.verify_with("keyring.json", extra, key)
@@ -133,7 +70,7 @@ impl Fixture {
 
     /// `keyseal revoke` on `revoked.bin` with the fixture's keyring and key.
     fn revoke(&self, extra: &[&str]) -> Assert {
-        self.run(&revoke_args(extra))
+        self.run(&revoke_args("signing.pem", extra))
     }
 
     /// The revocation list, verified with the library.
@@ -142,41 +79,6 @@ impl Fixture {
         let ring = Keyring::load_json_file(self.path("keyring.json")).unwrap();
         RevocationList::verify(&bytes, &Prefix::new(PREFIX).unwrap(), &ring, now()).unwrap()
     }
-
-    /// Every name in the directory (to check that no temporary file is left).
-    fn listing(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-/// The arguments of `keyseal revoke` on `revoked.bin` with the fixture's keyring and key.
-fn revoke_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "revoke",
-        "--revocations",
-        "revoked.bin",
-        "--keyring",
-        "keyring.json",
-        "--key",
-        "signing.pem",
-        "--prefix",
-        PREFIX,
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
-fn stdout(assert: &Assert) -> String {
-    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
-}
-
-fn json(assert: &Assert) -> Value {
-    serde_json::from_slice(&assert.get_output().stdout).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -616,9 +518,9 @@ fn verify_failure_classes_have_distinct_statuses_and_one_line() {
     f.write("revoked.txt", &revoked);
     f.revoke(&["--create", "--api-keys-from", "revoked.txt"])
         .success();
-    let expired = issue_at(1, PREFIX, "app_3", now().saturating_sub(10 * DAY), DAY);
-    let other_signer = issue_at(9, PREFIX, "app_4", now(), DAY);
-    let other_prefix = issue_at(1, "acme_test", "app_5", now(), DAY);
+    let expired = issue_for(1, PREFIX, "app_3", now().saturating_sub(10 * DAY), DAY);
+    let other_signer = issue_for(9, PREFIX, "app_4", now(), DAY);
+    let other_prefix = issue_for(1, "acme_test", "app_5", now(), DAY);
     let in_two_days = now().saturating_add(2 * DAY).to_string();
 
     let cases: Vec<(&str, String, Vec<&str>, i32, String)> = vec![
@@ -835,6 +737,54 @@ fn inspect_decodes_under_an_unverified_banner() {
         ));
 }
 
+/// A key carrying `payload`, correctly signed by the fixture's key: every check before the
+/// payload decoder passes, in `verify` and in `inspect`.
+fn signed_payload(payload: &[u8]) -> String {
+    let mut signed = vec![1u8];
+    signed.extend_from_slice(&signing(1).key_id().to_bytes());
+    signed.extend_from_slice(payload);
+    let signature = signing(1).sign_raw(&common::key_message(PREFIX, &signed));
+    signed.extend_from_slice(&signature);
+    common::key_text(PREFIX, &signed)
+}
+
+#[test]
+fn inspect_and_verify_name_the_payload_problem() {
+    let f = Fixture::new();
+    let mut head = Vec::new();
+    common::bytes_field(b"app_with_a_long_enough_name", &mut head);
+    let mut too_many = head.clone();
+    common::varint(33, &mut too_many);
+    let mut cut = head.clone();
+    common::varint(1, &mut cut);
+    common::bytes_field(b"a:b", &mut cut);
+    common::varint(now().as_unix(), &mut cut);
+    common::varint(now().as_unix() + 86_400, &mut cut);
+    cut.push(0);
+    cut.extend_from_slice(&[7; 9]);
+    let mut trailing = cut.clone();
+    trailing.extend_from_slice(&[7; 7]);
+    trailing.extend_from_slice(&[0, 0]);
+    for (payload, reason) in [
+        (too_many, "more than 32 scopes"),
+        (cut, "it ends inside the token id"),
+        (trailing, "bytes follow the last field"),
+    ] {
+        let key = signed_payload(&payload);
+        f.run(&["inspect", &key])
+            .code(10)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::diff(format!(
+                "keyseal: cannot decode the claims: malformed key: payload breaks the encoding: {reason}\n"
+            )));
+        f.verify(&[], &key)
+            .code(10)
+            .stderr(predicate::str::contains(format!(
+                "payload breaks the encoding: {reason}"
+            )));
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // revoke: entries are never lost, files are never half-written.
 
@@ -854,21 +804,24 @@ fn revoke_accumulates_every_kind_of_entry() {
     let k2 = live_key("app_2");
     let signer = signing(7).key_id().to_string();
     let out = f
-        .keyseal(&revoke_args(&[
-            "--api-key",
-            &k1,
-            "--api-keys-from",
-            "-",
-            "--app",
-            "app_9",
-            "--issued-before",
-            "2026-01-01T00:00:00Z",
-            "--signer",
-            &signer,
-            "--effective",
-            "2027-01-01T00:00:00Z",
-            "--json",
-        ]))
+        .keyseal(&revoke_args(
+            "signing.pem",
+            &[
+                "--api-key",
+                &k1,
+                "--api-keys-from",
+                "-",
+                "--app",
+                "app_9",
+                "--issued-before",
+                "2026-01-01T00:00:00Z",
+                "--signer",
+                &signer,
+                "--effective",
+                "2027-01-01T00:00:00Z",
+                "--json",
+            ],
+        ))
         .write_stdin(format!("# leaked in ticket 42\n\n{k2}\n"))
         .assert()
         .success();
@@ -937,7 +890,10 @@ fn concurrent_revokes_lose_no_entry() {
         .map(|key| {
             std::process::Command::new(env!("CARGO_BIN_EXE_keyseal"))
                 .current_dir(f.dir.path())
-                .args(revoke_args(&["--wait", "60s", "--api-key", key]))
+                .args(revoke_args(
+                    "signing.pem",
+                    &["--wait", "60s", "--api-key", key],
+                ))
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -973,8 +929,8 @@ fn revoke_refusals_leave_the_list_byte_identical() {
     let before = fs::read(f.path("revoked.bin")).unwrap();
     let live = live_key("app_1");
     f.write("bad.txt", &format!("{live}\nnot a key\n"));
-    let foreign = issue_at(9, PREFIX, "app_2", now(), DAY);
-    let other_prefix = issue_at(1, "acme_test", "app_3", now(), DAY);
+    let foreign = issue_for(9, PREFIX, "app_2", now(), DAY);
+    let other_prefix = issue_for(1, "acme_test", "app_3", now(), DAY);
     let cases: Vec<(Vec<String>, i32, String)> = vec![
         (
             vec!["--api-key".into(), forge(&live)],
@@ -1120,7 +1076,7 @@ fn failed_writes_leave_old_files_whole_and_no_temporary_files() {
         .success();
     let list = fs::read(f.path("revoked.bin")).unwrap();
     let ring = fs::read(f.path("keyring.json")).unwrap();
-    let revoke = revoke_args(&["--app", "app_2"]);
+    let revoke = revoke_args("signing.pem", &["--app", "app_2"]);
     without_room(&f, &revoke)
         .code(3)
         .stdout(predicate::str::is_empty())
@@ -1144,7 +1100,7 @@ fn failed_writes_leave_old_files_whole_and_no_temporary_files() {
 /// A tree with one key of each kind; returns the keys that must never be printed whole.
 fn scan_tree(f: &Fixture) -> Vec<String> {
     let live = live_key("app_live");
-    let expired = issue_at(
+    let expired = issue_for(
         1,
         PREFIX,
         "app_expired",
@@ -1153,7 +1109,7 @@ fn scan_tree(f: &Fixture) -> Vec<String> {
     );
     let revoked = live_key("app_revoked");
     let forged = forge(&live_key("app_forged"));
-    let unknown = issue_at(9, PREFIX, "app_unknown", now(), DAY);
+    let unknown = issue_for(9, PREFIX, "app_unknown", now(), DAY);
     let lookalike = mistype(&live_key("app_lookalike"));
     let second = live_key("app_second");
     let secret = signing(1).to_text().expose_secret().to_string();
@@ -1192,22 +1148,6 @@ fn scan_tree(f: &Fixture) -> Vec<String> {
     vec![
         live, expired, revoked, forged, unknown, lookalike, second, secret, ignored, later,
     ]
-}
-
-fn findings(v: &Value) -> Vec<(String, u64, u64, String)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-                f["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn finding(path: &str, line: u64, column: u64, status: &str) -> (String, u64, u64, String) {

@@ -298,14 +298,43 @@ fn stale_temporaries_of_killed_runs_are_removed_by_the_next_run() {
     let f = Fixture::new();
     f.run(&revoke_args("signing.pem", &["--create"])).success();
     let temp = ".revoked.bin.00000000deadbeef.tmp";
-    f.write(temp, "half a list");
-    f.write(".keyring.json.0123456789abcdef.tmp", "{");
+    let old = Duration::from_secs(11 * 60);
+    f.write_aged(temp, "half a list", old);
+    f.write_aged(".keyring.json.0123456789abcdef.tmp", "{", old);
     f.run(&revoke_args("signing.pem", &[]))
         .success()
         .stderr(predicate::str::contains(format!("removed {temp}")));
     f.run(&["keyring", "add", "keyring.json", "--public-key", &public(2)])
         .success();
     assert_eq!(f.listing(), ["keyring.json", "revoked.bin", "signing.pem"]);
+}
+
+#[test]
+fn a_young_temporary_may_be_another_writers_and_is_left_alone() {
+    // keyseal-server's --publish-dir writes `.keyring.json.<hex>.tmp` through the library
+    // without keyseal's lock: a temporary changed moments ago may be its write at work.
+    let f = Fixture::new();
+    let young = ".keyring.json.00000000feedface.tmp";
+    f.write_aged(young, "{\"version\": 1, ", Duration::from_secs(5));
+    f.run(&["keyring", "add", "keyring.json", "--public-key", &public(2)])
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "left {young}, a temporary file changed less than 10 minutes ago"
+        )));
+    assert_eq!(
+        fs::read_to_string(f.path(young)).unwrap(),
+        "{\"version\": 1, "
+    );
+    // Nine minutes is still young; eleven is stale.
+    let young_key = ".other.pem.0123456789abcdef.tmp";
+    let old_key = ".other.pem.fedcba9876543210.tmp";
+    f.write_aged(young_key, "-----BEGIN", Duration::from_secs(9 * 60));
+    f.write_aged(old_key, "-----BEGIN", Duration::from_secs(11 * 60));
+    f.run(&["keygen", "--out", "other.pem"])
+        .success()
+        .stderr(predicate::str::contains(format!("removed {old_key}")));
+    assert!(f.path(young_key).exists());
+    assert!(!f.path(old_key).exists());
 }
 
 #[test]

@@ -308,7 +308,9 @@ fn a_temporary_file_left_by_a_killed_keygen_is_found_and_removed_by_the_next_key
     let f = Fixture::new();
     let pem = fs::read_to_string(f.path("signing.pem")).unwrap();
     let temp = ".new.pem.0123456789abcdef.tmp";
-    f.write(temp, &pem);
+    // Left by a keygen killed eleven minutes ago: stale (a younger one is left alone, as
+    // another writer may be at work).
+    f.write_aged(temp, &pem, std::time::Duration::from_secs(11 * 60));
     f.run(&["scan", "--keyring", "keyring.json", "."])
         .code(1)
         .stdout(predicate::str::contains(format!("{temp}:1:1: secret-key")));

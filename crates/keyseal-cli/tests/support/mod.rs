@@ -27,7 +27,18 @@ pub(crate) fn now() -> Timestamp {
 
 /// A key issued with the library, at any time.
 pub(crate) fn issue_at(seed: u8, app: &str, issued_at: Timestamp, lifetime: Duration) -> String {
-    Issuer::new(Prefix::new(PREFIX).unwrap(), signing(seed))
+    issue_for(seed, PREFIX, app, issued_at, lifetime)
+}
+
+/// A key issued with the library under any prefix, at any time.
+pub(crate) fn issue_for(
+    seed: u8,
+    prefix: &str,
+    app: &str,
+    issued_at: Timestamp,
+    lifetime: Duration,
+) -> String {
+    Issuer::new(Prefix::new(prefix).unwrap(), signing(seed))
         .issue_at(
             NewKey::for_app(app)
                 .scope("orders:read")
@@ -83,6 +94,18 @@ impl Fixture {
     /// Runs `args` with no input.
     pub(crate) fn run(&self, args: &[&str]) -> Assert {
         self.keyseal(args).write_stdin("").assert()
+    }
+
+    /// Writes `name` and dates its last change `age` back (a temporary file a run killed
+    /// that long ago would have left).
+    pub(crate) fn write_aged(&self, name: &str, contents: &str, age: Duration) {
+        self.write(name, contents);
+        let file = fs::File::options()
+            .write(true)
+            .open(self.path(name))
+            .unwrap();
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
     }
 
     /// A `keyseal` process started with no input, output captured.

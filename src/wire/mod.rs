@@ -7,23 +7,22 @@
 //! signed  = "keyseal/key" 0x00 len(prefix)(1) prefix version key_id payload
 //! crc32   = CRC-32/ISO-HDLC(prefix "_" version key_id payload signature)
 //! ```
+//!
+//! The payload, the claims as postcard, is `payload.rs`.
 
 use alloc::string::String;
+#[cfg(feature = "fuzzing")]
 use alloc::vec::Vec;
 use core::fmt;
-use core::marker::PhantomData;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::de::{SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::claims::{ClaimParts, Claims, TokenId};
+use crate::claims::Claims;
 use crate::error::{Error, InvalidClaim, Malformed};
 use crate::key_id::{KEY_ID_LEN, KeyId};
-use crate::limits::{
-    MAX_BODY_LEN, MAX_EXTENSIONS, MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN, MAX_SCOPES,
-};
-use crate::timestamp::Timestamp;
+use crate::limits::{MAX_BODY_LEN, MAX_KEY_BYTES, MAX_KEY_LEN, MAX_PREFIX_LEN};
+
+mod payload;
 
 /// The format version this library writes and reads.
 pub const VERSION: u8 = 1;
@@ -34,7 +33,12 @@ pub const VERSION: u8 = 1;
 /// when it fails retry later prefix starts and shorter ends inside the match: a key glued
 /// to word characters (`\nacme_live_…`, `acme_live_…-x`) is only found that way. See
 /// `FORMAT.md` §1.11.
-pub const SCANNER_REGEX: &str = r"([a-z][a-z0-9]*(?:_[a-z0-9]+)*_[A-Z][A-Za-z0-9_-]{133,1365})";
+///
+/// The body after its first character is 133 to 1365 characters, written
+/// `{133,1000}` then `{0,365}` because RE2 and Go's `regexp` refuse a repetition count above
+/// 1000.
+pub const SCANNER_REGEX: &str =
+    r"([a-z][a-z0-9]*(?:_[a-z0-9]+)*_[A-Z][A-Za-z0-9_-]{133,1000}[A-Za-z0-9_-]{0,365})";
 
 /// Domain separation for key signatures.
 pub(crate) const KEY_CONTEXT: &[u8] = b"keyseal/key\0";
@@ -247,9 +251,7 @@ pub(crate) fn encode(
     let room = buf
         .get_mut(payload_start..payload_room_end)
         .ok_or(InvalidClaim::TooLarge)?;
-    let payload_len = postcard::to_slice(&PayloadOut::from(claims), room)
-        .map_err(|_| InvalidClaim::TooLarge)?
-        .len();
+    let payload_len = payload::encode_into(claims, room).ok_or(InvalidClaim::TooLarge)?;
     let message_end = payload_start + payload_len;
     let signature = sign(buf.get(..message_end).ok_or(InvalidClaim::TooLarge)?);
     let sig_end = message_end + SIGNATURE_LEN;
@@ -275,186 +277,18 @@ pub(crate) fn encode(
     Ok(text)
 }
 
-/// Decodes a payload: canonical postcard with nothing left over, claims within the grammar.
-/// A payload longer than a key can hold is refused unread, and the claims are checked
-/// (canonical encoding, then grammar) while still borrowed from the input, so that a refused
-/// payload allocates nothing and an accepted one no more than its `Claims` (see
-/// `docs/limits.md`).
+/// Decodes a payload (`payload`): a payload longer than a key can hold is refused unread.
 pub(crate) fn decode_payload(payload: &[u8]) -> Result<Claims, Malformed> {
     if payload.len() > MAX_PAYLOAD_LEN {
         return Err(Malformed::TooLong);
     }
-    let (wire, rest) =
-        postcard::take_from_bytes::<PayloadIn<'_>>(payload).map_err(|_| Malformed::Payload)?;
-    if !rest.is_empty() {
-        return Err(Malformed::Payload);
-    }
-    // postcard accepts over-long varints; only the canonical encoding may verify. Checked
-    // before the claim rules (FORMAT.md §1.9 step 8: the bytes, then what they say), on the
-    // borrowed fields, so that a refused payload allocates nothing.
-    let canonical = PayloadOut {
-        app: wire.app,
-        scopes: wire.scopes.as_slice(),
-        iat: wire.iat,
-        exp: wire.exp,
-        nbf: wire.nbf,
-        tid: wire.tid,
-        ext: wire.ext.as_slice(),
-    };
-    if !encodes_to(&canonical, payload) {
-        return Err(Malformed::Payload);
-    }
-    let time =
-        |t: u64| Timestamp::from_unix(t).ok_or(Malformed::Claims(InvalidClaim::TimeOutOfRange));
-    let parts = ClaimParts {
-        app_id: wire.app,
-        scopes: wire.scopes.as_slice(),
-        issued_at: time(wire.iat)?,
-        expires_at: time(wire.exp)?,
-        not_before: wire.nbf.map(time).transpose()?,
-        extensions: wire.ext.as_slice(),
-    };
-    parts.validate().map_err(Malformed::Claims)?;
-    Ok(Claims {
-        app_id: parts.app_id.into(),
-        scopes: parts.scopes.iter().map(|s| String::from(*s)).collect(),
-        issued_at: parts.issued_at,
-        expires_at: parts.expires_at,
-        not_before: parts.not_before,
-        token_id: TokenId::from_bytes(wire.tid),
-        extensions: parts
-            .extensions
-            .iter()
-            .map(|(n, v)| (String::from(*n), Vec::from(*v)))
-            .collect(),
-    })
-}
-
-/// Whether `value`'s postcard encoding is exactly `expected`, compared as it is produced,
-/// without a buffer. This is keyseal's canonical-form check for everything it decodes.
-pub(crate) fn encodes_to<T: Serialize + ?Sized>(value: &T, expected: &[u8]) -> bool {
-    /// A postcard output that only compares.
-    struct Matches<'a>(&'a [u8]);
-    impl postcard::ser_flavors::Flavor for Matches<'_> {
-        type Output = ();
-        fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-            match self.0.split_at_checked(data.len()) {
-                Some((head, rest)) if head == data => {
-                    self.0 = rest;
-                    Ok(())
-                }
-                _ => Err(postcard::Error::SerializeBufferFull),
-            }
-        }
-        fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-            self.try_extend(&[data])
-        }
-        fn finalize(self) -> postcard::Result<()> {
-            if self.0.is_empty() {
-                Ok(())
-            } else {
-                Err(postcard::Error::SerializeBufferFull)
-            }
-        }
-    }
-    postcard::serialize_with_flavor(value, Matches(expected)).is_ok()
+    payload::decode(payload)
 }
 
 /// Encodes claims as a payload on its own, for the fuzz targets (`keyseal::__fuzz`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn encode_payload(claims: &Claims) -> Result<Vec<u8>, Error> {
     let mut buf = [0u8; MAX_PAYLOAD_LEN];
-    postcard::to_slice(&PayloadOut::from(claims), &mut buf)
-        .map(|p| p.to_vec())
-        .map_err(|_| InvalidClaim::TooLarge.into())
-}
-
-/// The payload as it is encoded: fields in this order, postcard rules. Generic over how
-/// scopes and extensions are held, owned (`String`, `Vec<u8>`) or borrowed from a payload
-/// being decoded (`&str`, `&[u8]`): postcard writes both the same way.
-#[derive(Serialize)]
-struct PayloadOut<'a, S = String, E = (String, Vec<u8>)> {
-    app: &'a str,
-    scopes: &'a [S],
-    iat: u64,
-    exp: u64,
-    nbf: Option<u64>,
-    tid: [u8; 16],
-    ext: &'a [E],
-}
-
-impl<'a> From<&'a Claims> for PayloadOut<'a> {
-    fn from(c: &'a Claims) -> Self {
-        PayloadOut {
-            app: &c.app_id,
-            scopes: &c.scopes,
-            iat: c.issued_at.as_unix(),
-            exp: c.expires_at.as_unix(),
-            nbf: c.not_before.map(Timestamp::as_unix),
-            tid: c.token_id.to_bytes(),
-            ext: &c.extensions,
-        }
-    }
-}
-
-/// The payload as it is decoded: strings and bytes borrowed from the input, and sequence
-/// lengths checked against the limits before anything is allocated for them.
-#[derive(Deserialize)]
-struct PayloadIn<'a> {
-    #[serde(borrow)]
-    app: &'a str,
-    #[serde(borrow)]
-    scopes: Bounded<&'a str, MAX_SCOPES>,
-    iat: u64,
-    exp: u64,
-    nbf: Option<u64>,
-    tid: [u8; 16],
-    #[serde(borrow)]
-    ext: Bounded<(&'a str, &'a [u8]), MAX_EXTENSIONS>,
-}
-
-/// A sequence of at most `N` elements, held on the stack: a longer length prefix is refused
-/// up front, and nothing is allocated for the elements before they have been checked.
-pub(crate) struct Bounded<T, const N: usize> {
-    items: [T; N],
-    len: usize,
-}
-
-impl<T, const N: usize> Bounded<T, N> {
-    /// The elements decoded.
-    pub(crate) fn as_slice(&self) -> &[T] {
-        self.items.get(..self.len).unwrap_or_default()
-    }
-}
-
-impl<'de, T: Deserialize<'de> + Default + Copy, const N: usize> Deserialize<'de> for Bounded<T, N> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T, const N: usize>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de> + Default + Copy, const N: usize> Visitor<'de> for V<T, N> {
-            type Value = Bounded<T, N>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "a sequence of at most {N} elements")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let hint = seq.size_hint().unwrap_or(0);
-                if hint > N {
-                    return Err(serde::de::Error::invalid_length(hint, &self));
-                }
-                let mut out = Bounded {
-                    items: [T::default(); N],
-                    len: 0,
-                };
-                while let Some(x) = seq.next_element()? {
-                    let slot = out
-                        .items
-                        .get_mut(out.len)
-                        .ok_or_else(|| serde::de::Error::invalid_length(N + 1, &self))?;
-                    *slot = x;
-                    out.len += 1;
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_seq(V::<T, N>(PhantomData))
-    }
+    let len = payload::encode_into(claims, &mut buf).ok_or(InvalidClaim::TooLarge)?;
+    Ok(buf.get(..len).unwrap_or_default().to_vec())
 }
