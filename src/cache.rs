@@ -84,9 +84,10 @@ impl CachedVerifier {
     /// # Errors
     /// As [`Verifier::verify`].
     pub fn verify(&self, text: &str) -> Result<VerifiedKey, Error> {
-        let snapshot = self.live.snapshot();
-        let now = snapshot.now()?;
-        self.verify_with(&snapshot, text, now)
+        self.live.with_current(|snapshot| {
+            let now = snapshot.now()?;
+            self.verify_with(snapshot, text, now)
+        })
     }
 
     /// Verifies `text` as of `now`.
@@ -94,7 +95,8 @@ impl CachedVerifier {
     /// # Errors
     /// As [`Verifier::verify_at`].
     pub fn verify_at(&self, text: &str, now: Timestamp) -> Result<VerifiedKey, Error> {
-        self.verify_with(&self.live.snapshot(), text, now)
+        self.live
+            .with_current(|snapshot| self.verify_with(snapshot, text, now))
     }
 
     fn verify_with(

@@ -430,6 +430,19 @@ impl Verifier {
         Ok((prefix, body))
     }
 
+    /// The prefix rule of [`split_own_prefix`](Self::split_own_prefix), for a text that a
+    /// verification already split (so its length and grammar are known to be good): without
+    /// splitting it again. §1.1 splits at the first `_` not followed by `[a-z0-9]`; every
+    /// `_` inside a valid prefix is followed by one, so the split gives this verifier's
+    /// prefix exactly when the text is `<prefix>_` followed by a character outside `[a-z0-9]`.
+    #[cfg(feature = "cache")]
+    fn is_own_prefix_of_verified(&self, text: &str) -> bool {
+        let rest = text
+            .as_bytes()
+            .strip_prefix(self.prefix.as_str().as_bytes());
+        matches!(rest, Some([b'_', next, ..]) if !(next.is_ascii_lowercase() || next.is_ascii_digit()))
+    }
+
     /// Everything after the signature check, which the caller must have done: payload
     /// decoding, time rules and revocation.
     pub(crate) fn complete(&self, raw: &RawKey<'_>, now: Timestamp) -> Result<VerifiedKey, Error> {
@@ -455,7 +468,9 @@ impl Verifier {
         key_id: KeyId,
         now: Timestamp,
     ) -> Result<VerifiedKey, Error> {
-        self.split_own_prefix(text)?;
+        if !self.is_own_prefix_of_verified(text) {
+            return Err(Error::WrongPrefix);
+        }
         self.keyring.key_for_verification(key_id, now)?;
         self.options.check_times(claims, now)?;
         let revocation = self.check_revocation(claims, key_id, now)?;

@@ -164,7 +164,20 @@ fn a_shorter_prefix_that_the_key_text_starts_with_applies_to_cached_entries() {
     // `acme_live_…` starts with `acme_`, but its prefix is `acme_live`: a verifier for
     // `acme` refuses it, and a cached entry must get the same answer, whatever prefix the
     // replacement names (shorter, longer or another segment of the same text).
-    for prefix in ["acme", "acme_live_x", "acm"] {
+    // (A hit checks the prefix without splitting the text again: these pin that shortcut to
+    // the split's answer, at each kind of boundary.)
+    for prefix in [
+        "acme",
+        "acme_live_x",
+        "acme_live_0",
+        "acm",
+        "acme_l",
+        "acme_liv",
+        "acme_live0",
+        "acme_livex",
+        "cme_live",
+        "a",
+    ] {
         let w = world(100);
         let k = key(&w, 1, 3600);
         w.cached.verify(&k).unwrap();
