@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Where verifiers run: the no_std core builds for wasm32-unknown-unknown without getrandom,
 # and crates/keyseal-wasm (the npm package `keyseal`) is built with wasm-bindgen and tested
-# under Node.js and inside Cloudflare's workerd; its demo and benchmark are run. Needs .ci/setup/wasm.sh (the target) and
-# .ci/setup/wasm-bindgen.sh (the CLI); Node.js and npm.
+# under Node.js and inside Cloudflare's workerd; its demo and benchmark are run. Needs
+# .ci/setup/wasm.sh (the target) and .ci/setup/wasm-bindgen.sh (the CLI); Node.js and npm.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target=wasm32-unknown-unknown

@@ -75,11 +75,20 @@ function timedSync(f) {
   return { wall, cpu: ((user + system) * 1000) / iterations };
 }
 
+// The floor of any WebCrypto-based verifier: the bare Ed25519 signature check of the JWT,
+// without parsing or claims (what remains if keyseal handed its signature to WebCrypto).
+const [h64, p64, s64] = jwt.split('.');
+const signingInput = new TextEncoder().encode(`${h64}.${p64}`);
+const signature = Buffer.from(s64, 'base64url');
+const { subtle } = globalThis.crypto;
+if (!(await subtle.verify('Ed25519', publicKey, signature, signingInput))) throw new Error('WebCrypto setup');
+
 const runs = {
   native,
   wasm: () => timedSync(() => verifier.verify(standard.key, at)),
   inspect: () => timedSync(() => inspect(standard.key)),
   jose: () => timed(() => jwtVerify(jwt, publicKey, joseOptions)),
+  webcrypto: () => timed(() => subtle.verify('Ed25519', publicKey, signature, signingInput)),
 };
 
 // Warm-up: JIT and wasm tier-up, WebCrypto key import caches.
@@ -109,4 +118,5 @@ row('native Rust', m.native, m.native, '');
 row('keyseal in Node.js', m.wasm, m.native, 'of native');
 row('  of which inspect', m.inspect, m.wasm, 'of keyseal verify (no signature)');
 row('jose EdDSA JWT', m.jose, m.wasm, 'of keyseal in Node.js');
+row('  WebCrypto alone', m.webcrypto, m.wasm, 'of keyseal in Node.js (signature only)');
 console.log(`  key text ${standard.key.length} characters, JWT ${jwt.length} characters`);
