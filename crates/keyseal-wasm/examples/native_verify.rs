@@ -1,12 +1,15 @@
 //! The native baseline of `js/bench/verify.mjs`: verifies the `standard` key of the root
 //! `tests/vectors/keys.json` (at the case's time, with the vectors' keyring) ITERATIONS
-//! times and prints the mean nanoseconds per verification. Run in release mode:
+//! times and prints the mean nanoseconds per verification, by the wall clock and by this
+//! thread's CPU time (`WALL_NS CPU_NS`). Run in release mode:
 //! `cargo run --release --example native_verify -- [ITERATIONS]`.
 // serde_json's `Value` indexing never panics (a missing member is `Null`).
 #![allow(clippy::print_stdout, clippy::indexing_slicing)]
 
 use std::hint::black_box;
 use std::time::Instant;
+
+use cpu_time::ThreadTime;
 
 use keyseal::{KeyState, Keyring, Prefix, PublicKey, Timestamp, Verifier};
 use serde_json::Value;
@@ -43,10 +46,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = Timestamp::from_unix(standard["now"].as_u64().ok_or("no now")?).ok_or("bad now")?;
     verifier.verify_at(key, now)?;
     let start = Instant::now();
+    let cpu_start = ThreadTime::now();
     for _ in 0..iterations {
         black_box(verifier.verify_at(black_box(key), now)?);
     }
-    let ns = start.elapsed().as_nanos() / u128::from(iterations.max(1));
-    println!("{ns}");
+    let cpu = cpu_start.elapsed().as_nanos();
+    let wall = start.elapsed().as_nanos();
+    let per = u128::from(iterations.max(1));
+    println!("{} {}", wall / per, cpu / per);
     Ok(())
 }

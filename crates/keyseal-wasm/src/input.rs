@@ -1,6 +1,6 @@
 //! Reading JavaScript arguments: every value that crosses from JavaScript is checked here,
 //! so a wrong type, an invalid UTF-16 string or an oversized input becomes a thrown
-//! `KeysealError` before any of it is copied into WebAssembly memory.
+//! `KeysealError`; an oversized one is refused before it is copied into WebAssembly memory.
 
 use js_sys::{ArrayBuffer, Date, JsString, Object, Reflect, Uint8Array};
 use keyseal::{
@@ -21,8 +21,8 @@ fn type_name(value: &JsValue) -> String {
     }
 }
 
-/// A string argument of at most `max_utf8` bytes: checks its type, that it is well-formed
-/// UTF-16 (no lone surrogates) and its length before copying it.
+/// A string argument of at most `max_utf8` bytes: checks its type and its length before
+/// copying it, then that it was well-formed UTF-16 (no lone surrogates).
 ///
 /// A string longer than `max_utf8` UTF-16 code units is longer than `max_utf8` bytes in
 /// UTF-8 too (every code unit takes at least one byte), so `too_long` answers it without
@@ -43,12 +43,16 @@ fn string(
     if units > max_utf8 {
         return Err(too_long(units));
     }
-    if !js.is_valid_utf16() {
+    // One copy into WebAssembly memory (the glue's `TextEncoder.encodeInto`), which turns
+    // each lone surrogate into U+FFFD. So a text without U+FFFD was well-formed, and only a
+    // text with one needs the code-unit scan that tells a lone surrogate from a real U+FFFD
+    // (a scan that crosses into JavaScript once per code unit, so never on the hot path).
+    let text: String = js.into();
+    if text.contains(char::REPLACEMENT_CHARACTER) && !js.is_valid_utf16() {
         return Err(invalid_argument(&format!(
             "{what} is not valid UTF-16 (it holds a lone surrogate)"
         )));
     }
-    let text: String = js.into();
     if text.len() > max_utf8 {
         return Err(too_long(text.len()));
     }

@@ -1,7 +1,11 @@
 // Verify time of the package in Node.js against the native Rust verifier (the
-// native_verify example, built with the same wasm-release profile) and against `jose` verifying an EdDSA JWT with the
-// same claims through WebCrypto; plus the package size. Runs are interleaved (native, wasm,
-// jose in each round) and the medians compared, so machine noise hits all three alike.
+// native_verify example, built with the same wasm-release profile) and against `jose`
+// verifying an EdDSA JWT with the same claims through WebCrypto; plus the package size.
+// Runs are interleaved (native, wasm, jose in each round) and the medians compared, so
+// machine noise hits all three alike. Each is timed by the wall clock and by CPU time
+// (native: its thread; Node.js: the process, which also counts V8's helper threads, so it
+// can only overstate Node.js). `inspect` (parse and claims object, no signature) shows the
+// share of the JavaScript crossing.
 //
 //   node bench/verify.mjs [ROUNDS] [ITERATIONS]     (after ../build.sh)
 import { execFileSync } from 'node:child_process';
@@ -9,11 +13,14 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, jwtVerify, generateKeyPair } from 'jose';
-import { Verifier } from '../node.js';
+import { Verifier, inspect } from '../node.js';
 import { vectors, keyringDocument } from '../test/vectors.mjs';
 
 const rounds = Number(process.argv[2] ?? 7);
 const iterations = Number(process.argv[3] ?? 2000);
+if (!(Number.isInteger(rounds) && rounds > 0 && Number.isInteger(iterations) && iterations > 0)) {
+  throw new Error('usage: node bench/verify.mjs [ROUNDS] [ITERATIONS] (positive integers)');
+}
 const crate = fileURLToPath(new URL('../..', import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? `${crate}/../../target`;
 
@@ -34,43 +41,82 @@ const jwt = await new SignJWT({ scope: c.scopes.join(' ') })
   .sign(privateKey);
 const joseOptions = { algorithms: ['EdDSA'], currentDate: new Date(standard.now * 1000) };
 
-execFileSync('cargo', ['build', '--quiet', '--profile', 'wasm-release', '-p', 'keyseal-wasm', '--example', 'native_verify'], { cwd: crate, stdio: 'inherit' });
+// Both verify what they are given, so a wrong setup fails here rather than timing errors.
+if (verifier.verify(standard.key, at).tokenId !== c.token_id) throw new Error('keyseal setup');
+if ((await jwtVerify(jwt, publicKey, joseOptions)).payload.jti !== c.token_id) throw new Error('jose setup');
+
+execFileSync('cargo', ['build', '--quiet', '--locked', '--profile', 'wasm-release', '-p', 'keyseal-wasm',
+  '--example', 'native_verify'], { cwd: crate, stdio: 'inherit' });
 const nativeBinary = `${targetDir}/wasm-release/examples/native_verify`;
 
+/** Nanoseconds per call by the wall clock and by CPU time. */
 function native() {
-  return Number(execFileSync(nativeBinary, [String(iterations)], { encoding: 'utf8' }).trim());
+  const [wall, cpu] = execFileSync(nativeBinary, [String(iterations)], { encoding: 'utf8' })
+    .trim().split(' ').map(Number);
+  if (!(wall > 0 && cpu > 0)) throw new Error('native_verify printed no times');
+  return { wall, cpu };
 }
 
-function wasm() {
+async function timed(f) {
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) verifier.verify(standard.key, at);
-  return Number(process.hrtime.bigint() - start) / iterations;
+  for (let i = 0; i < iterations; i++) await f();
+  const wall = Number(process.hrtime.bigint() - start) / iterations;
+  const { user, system } = process.cpuUsage(cpu0);
+  return { wall, cpu: ((user + system) * 1000) / iterations };
 }
 
-async function jose() {
+function timedSync(f) {
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await jwtVerify(jwt, publicKey, joseOptions);
-  return Number(process.hrtime.bigint() - start) / iterations;
+  for (let i = 0; i < iterations; i++) f();
+  const wall = Number(process.hrtime.bigint() - start) / iterations;
+  const { user, system } = process.cpuUsage(cpu0);
+  return { wall, cpu: ((user + system) * 1000) / iterations };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// The floor of any WebCrypto-based verifier: the bare Ed25519 signature check of the JWT,
+// without parsing or claims (what remains if keyseal handed its signature to WebCrypto).
+const [h64, p64, s64] = jwt.split('.');
+const signingInput = new TextEncoder().encode(`${h64}.${p64}`);
+const signature = Buffer.from(s64, 'base64url');
+const { subtle } = globalThis.crypto;
+if (!(await subtle.verify('Ed25519', publicKey, signature, signingInput))) throw new Error('WebCrypto setup');
 
-// Warm-up: JIT, WebCrypto key import caches.
-wasm();
-await jose();
-const times = { native: [], wasm: [], jose: [] };
+const runs = {
+  native,
+  wasm: () => timedSync(() => verifier.verify(standard.key, at)),
+  inspect: () => timedSync(() => inspect(standard.key)),
+  jose: () => timed(() => jwtVerify(jwt, publicKey, joseOptions)),
+  webcrypto: () => timed(() => subtle.verify('Ed25519', publicKey, signature, signingInput)),
+};
+
+// Warm-up: JIT and wasm tier-up, WebCrypto key import caches.
+for (const run of Object.values(runs)) await run();
+const times = Object.fromEntries(Object.keys(runs).map((k) => [k, { wall: [], cpu: [] }]));
 for (let r = 0; r < rounds; r++) {
-  times.native.push(native());
-  times.wasm.push(wasm());
-  times.jose.push(await jose());
+  for (const [name, run] of Object.entries(runs)) {
+    const t = await run();
+    times[name].wall.push(t.wall);
+    times[name].cpu.push(t.cpu);
+  }
 }
-const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const m = Object.fromEntries(Object.entries(times)
+  .map(([k, v]) => [k, { wall: median(v.wall), cpu: median(v.cpu) }]));
+
 const bytes = readFileSync(new URL('../wasm/keyseal_wasm_bg.wasm', import.meta.url));
 const glue = readFileSync(new URL('../wasm/keyseal_wasm.js', import.meta.url));
-const us = (ns) => (ns / 1000).toFixed(1);
-console.log(`package: wasm ${bytes.length} bytes, ${gzipSync(bytes, { level: 9 }).length} gzipped; glue JS ${glue.length} bytes, ${gzipSync(glue, { level: 9 }).length} gzipped`);
-console.log(`verify, median of ${rounds} interleaved rounds of ${iterations} (node ${process.version}):`);
-console.log(`  native Rust        ${us(m.native)} us`);
-console.log(`  keyseal in Node.js ${us(m.wasm)} us   = ${(m.wasm / m.native).toFixed(2)}x native`);
-console.log(`  jose EdDSA JWT     ${us(m.jose)} us   = ${(m.jose / m.wasm).toFixed(2)}x keyseal in Node.js`);
+const gz = (b) => gzipSync(b, { level: 9 }).length;
+const us = (ns) => `${(ns / 1000).toFixed(1)} us`.padStart(10);
+const x = (a, b) => `${(a / b).toFixed(2)}x`.padStart(7);
+console.log(`package: wasm ${bytes.length} bytes, ${gz(bytes)} gzipped; glue JS ${glue.length} bytes, ${gz(glue)} gzipped`);
+console.log(`verify, medians of ${rounds} interleaved rounds of ${iterations} (node ${process.version}):`);
+console.log('                         wall    ratio        CPU    ratio');
+const row = (label, t, base, what) => console.log(`  ${label.padEnd(19)}${us(t.wall)} ${x(t.wall, base.wall)} ${us(t.cpu)} ${x(t.cpu, base.cpu)}  ${what}`);
+row('native Rust', m.native, m.native, '');
+row('keyseal in Node.js', m.wasm, m.native, 'of native');
+row('  of which inspect', m.inspect, m.wasm, 'of keyseal verify (no signature)');
+row('jose EdDSA JWT', m.jose, m.wasm, 'of keyseal in Node.js');
+row('  WebCrypto alone', m.webcrypto, m.wasm, 'of keyseal in Node.js (signature only)');
 console.log(`  key text ${standard.key.length} characters, JWT ${jwt.length} characters`);

@@ -58,6 +58,13 @@ test('invalid UTF-16 (lone surrogates) and other non-ASCII text', () => {
   // Well-formed non-ASCII: the core's own verdicts.
   refused(() => verifier.verify(standard.key.replace('_', '\u00A0'), at), undefined, 'nbsp');
   refused(() => verifier.verify('😀'.repeat(10), at), 'malformed.prefix', 'emoji');
+  // A real U+FFFD (what the copy into WebAssembly makes of a lone surrogate) is well-formed:
+  // the core's verdict, not invalid_argument; with a lone surrogate too, invalid_argument.
+  const replacement = standard.key.slice(0, 20) + '\uFFFD' + standard.key.slice(21);
+  refused(() => verifier.verify(replacement, at), 'malformed.base64', 'U+FFFD in the body');
+  refused(() => verifier.verify(`\uFFFD${standard.key}`, at), 'malformed.prefix', 'U+FFFD first');
+  refused(() => verifier.verify(`${replacement}\uDC00`, at), 'invalid_argument',
+    'U+FFFD and a lone surrogate');
   refused(() => verifier.verify(` ${standard.key}`, at), 'malformed.prefix', 'leading space');
   refused(() => verifier.verify('', at), 'malformed.prefix', 'empty');
 });

@@ -44,13 +44,13 @@ function freePort() {
 /** The package's files and the worker, with a workerd config that embeds them. */
 function writeConfig(port) {
   dir = mkdtempSync(join(tmpdir(), 'keyseal-workerd-'));
-  for (const file of ['workerd.js', 'api.js', 'load.js', 'fetch.js', 'wasm']) {
+  for (const file of ['workerd.js', 'api.js', 'load.js', 'fetch.js', 'claims.js', 'wasm']) {
     cpSync(join(pkg, file), join(dir, 'keyseal', file), { recursive: true });
   }
   cpSync(join(pkg, 'test/workerd/worker.js'), join(dir, 'worker.js'));
   writeFileSync(join(dir, 'keyring.json'), keyringDocument(rdoc.keyring));
   const esModules = ['keyseal/workerd.js', 'keyseal/api.js', 'keyseal/load.js',
-    'keyseal/fetch.js', 'keyseal/wasm/keyseal_wasm.js'];
+    'keyseal/fetch.js', 'keyseal/claims.js', 'keyseal/wasm/keyseal_wasm.js'];
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .worker)],
