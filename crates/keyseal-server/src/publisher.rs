@@ -409,9 +409,16 @@ async fn build_list(
         .max_key_lifetime(service.settings.max_key_lifetime);
     let active = signing::active(&records)?;
     let key = service.keys.get(active.key_id)?;
-    let bytes = key.app.sign_revocation_list(&builder, now)?;
-    let list = RevocationList::verify(&bytes, &service.prefix, &trusting, now)?;
-    Ok((list, bytes))
+    let prefix = service.prefix.clone();
+    // Encoding, signing and re-verifying hash the whole list (21 MB at 1M entries): off the
+    // async workers, which would otherwise stall every other request for that long.
+    tokio::task::spawn_blocking(move || {
+        let bytes = key.app.sign_revocation_list(&builder, now)?;
+        let list = RevocationList::verify(&bytes, &prefix, &trusting, now)?;
+        Ok((list, bytes))
+    })
+    .await
+    .map_err(|e| Error::Setup(format!("the list signing task failed: {e}")))?
 }
 
 /// Adds stored entries to a builder.
