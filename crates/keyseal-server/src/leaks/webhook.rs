@@ -18,7 +18,7 @@ use super::Found;
 use crate::error::Result;
 use crate::model::KeyRecord;
 use crate::service::Service;
-use crate::store::leaks as events;
+use crate::store::leaks::{self as events, Attempt};
 
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -143,20 +143,21 @@ async fn deliver_due(service: &Service, hook: &Webhook) -> Result<()> {
         };
         let mut conn = service.store.conn().await?;
         let attempts = ev.attempts.saturating_add(1);
-        match failure {
-            None => {
-                events::delivered(&mut conn, ev.id, attempts, Timestamp::now()).await?;
-            }
+        let (outcome, at) = match failure {
+            None => (Attempt::Delivered, Timestamp::now()),
             Some(why) if attempts >= hook.attempts => {
                 tracing::error!(event = ev.id, attempts, error = %why, "leak webhook: event given up");
-                events::give_up(&mut conn, ev.id, attempts, Timestamp::now()).await?;
+                (Attempt::GaveUp, Timestamp::now())
             }
             Some(why) => {
-                let next = Timestamp::now().saturating_add(hook.wait_after(attempts));
                 tracing::warn!(event = ev.id, attempts, error = %why, "leak webhook: delivery failed; will retry");
-                events::retry_at(&mut conn, ev.id, attempts, next).await?;
+                (
+                    Attempt::RetryAt,
+                    Timestamp::now().saturating_add(hook.wait_after(attempts)),
+                )
             }
-        }
+        };
+        events::record_attempt(&mut conn, ev.id, outcome, attempts, at).await?;
     }
     Ok(())
 }

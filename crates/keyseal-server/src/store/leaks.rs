@@ -75,43 +75,40 @@ pub(crate) async fn claim(
     Ok(done.rows_affected() > 0)
 }
 
-pub(crate) async fn delivered(
+/// What became of a delivery attempt, and the query that records it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Attempt {
+    /// The receiver took the event: `at` is when.
+    Delivered,
+    /// It failed and will be tried again at the given time.
+    RetryAt,
+    /// It failed for the last time: `at` is when the notifier gave up.
+    GaveUp,
+}
+
+impl Attempt {
+    fn query(self) -> &'static str {
+        match self {
+            Attempt::Delivered => {
+                "UPDATE leak_events SET delivered_at = $2, attempts = $3 WHERE id = $1"
+            }
+            Attempt::RetryAt => {
+                "UPDATE leak_events SET next_attempt_at = $2, attempts = $3 WHERE id = $1"
+            }
+            Attempt::GaveUp => "UPDATE leak_events SET failed_at = $2, attempts = $3 WHERE id = $1",
+        }
+    }
+}
+
+/// Records the outcome of an event's `attempts`-th delivery attempt.
+pub(crate) async fn record_attempt(
     conn: &mut AnyConnection,
     id: i64,
+    outcome: Attempt,
     attempts: u32,
     at: Timestamp,
 ) -> Result<()> {
-    sqlx::query("UPDATE leak_events SET delivered_at = $2, attempts = $3 WHERE id = $1")
-        .bind(id)
-        .bind(ts(at))
-        .bind(i64::from(attempts))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn retry_at(
-    conn: &mut AnyConnection,
-    id: i64,
-    attempts: u32,
-    next: Timestamp,
-) -> Result<()> {
-    sqlx::query("UPDATE leak_events SET next_attempt_at = $2, attempts = $3 WHERE id = $1")
-        .bind(id)
-        .bind(ts(next))
-        .bind(i64::from(attempts))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn give_up(
-    conn: &mut AnyConnection,
-    id: i64,
-    attempts: u32,
-    at: Timestamp,
-) -> Result<()> {
-    sqlx::query("UPDATE leak_events SET failed_at = $2, attempts = $3 WHERE id = $1")
+    sqlx::query(outcome.query())
         .bind(id)
         .bind(ts(at))
         .bind(i64::from(attempts))
