@@ -521,7 +521,7 @@ fn swaps_are_atomic_for_concurrent_verifications() {
     live.update_revocations(&first).unwrap();
     let done = AtomicBool::new(false);
     // Every wait is bounded: readers give up (and fail) after this, whatever the writer does.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
 
     std::thread::scope(|s| {
         let readers: Vec<_> = (0..3)
@@ -533,7 +533,7 @@ fn swaps_are_atomic_for_concurrent_verifications() {
                     loop {
                         assert!(
                             std::time::Instant::now() < deadline,
-                            "readers still running after 60 s: the writer never finished"
+                            "readers still running after 20 s: the writer never finished"
                         );
                         // An iteration that starts after `done` sees the final state.
                         let finished = done.load(Ordering::Acquire);
@@ -574,32 +574,43 @@ fn swaps_are_atomic_for_concurrent_verifications() {
             })
             .collect();
 
-        let mut list = live.snapshot().revocation_list().unwrap().clone();
-        for round in 0..200u32 {
-            live.update_keyring(if round % 2 == 0 {
-                ring_with_c.clone()
-            } else {
-                w.keyring.clone()
-            });
-            let mut b = RevocationListBuilder::from_previous(&list);
-            if round == 50 {
-                b.revoke_token(TokenId::from_bytes([2; 16]), t(NOW + 40 * 86_400));
+        // The writer's result is checked after `done` is set and the readers joined, so a
+        // refused update fails the test at once instead of leaving readers to the deadline.
+        let write = || -> Result<(), String> {
+            let mut list = live.snapshot().revocation_list().unwrap().clone();
+            for round in 0..200u32 {
+                live.update_keyring(if round % 2 == 0 {
+                    ring_with_c.clone()
+                } else {
+                    w.keyring.clone()
+                });
+                let mut b = RevocationListBuilder::from_previous(&list);
+                if round == 50 {
+                    b.revoke_token(TokenId::from_bytes([2; 16]), t(NOW + 40 * 86_400));
+                }
+                let bytes = b.sign(&prefix(), &w.a, t(NOW)).unwrap();
+                // Every few rounds, a replay that must be refused without effect.
+                if round % 7 == 0 {
+                    let stale = RevocationListBuilder::new()
+                        .sign(&prefix(), &w.a, t(NOW))
+                        .unwrap();
+                    if live.update_revocations(&stale).is_ok() {
+                        return Err(format!("round {round}: a replayed list was accepted"));
+                    }
+                }
+                live.update_revocations(&bytes)
+                    .map_err(|e| format!("round {round}: {e}"))?;
+                list = live.snapshot().revocation_list().unwrap().clone();
+                std::thread::yield_now();
             }
-            let bytes = b.sign(&prefix(), &w.a, t(NOW)).unwrap();
-            // Every few rounds, a replay that must be refused without effect.
-            if round % 7 == 0 {
-                let stale = RevocationListBuilder::new()
-                    .sign(&prefix(), &w.a, t(NOW))
-                    .unwrap();
-                assert!(live.update_revocations(&stale).is_err());
-            }
-            live.update_revocations(&bytes).unwrap();
-            list = live.snapshot().revocation_list().unwrap().clone();
-            std::thread::yield_now();
-        }
+            Ok(())
+        };
+        let written = write();
         done.store(true, Ordering::Release);
-        for r in readers {
-            let (checks, seen_revoked) = r.join().unwrap();
+        let results: Vec<_> = readers.into_iter().map(|r| r.join()).collect();
+        written.unwrap();
+        for r in results {
+            let (checks, seen_revoked) = r.unwrap();
             assert!(checks >= 1000);
             assert!(seen_revoked, "readers ran past the revocation");
         }

@@ -124,6 +124,30 @@ fn replace_with_a_newer_list_takes_it() {
 }
 
 #[test]
+fn replace_with_a_list_of_the_same_sequence_keeps_the_replacements_list() {
+    // Two different lists both numbered 1 (a publisher that forked): neither is newer, so
+    // the replacement is taken as it is, with its own list, not the one it succeeds.
+    let list_revoking = |tid: u8| {
+        let mut b = RevocationListBuilder::new();
+        b.revoke_token(TokenId::from_bytes([tid; 16]), t(NOW + 40 * 86_400));
+        b.sign(&prefix(), &signer(), t(NOW)).unwrap()
+    };
+    let live = LiveVerifier::new(
+        verifier()
+            .update_revocations(&list_revoking(7), t(NOW))
+            .unwrap(),
+    );
+    live.replace(
+        verifier()
+            .update_revocations(&list_revoking(8), t(NOW))
+            .unwrap(),
+    );
+    assert_eq!(live.revocation_high_water(), Some(1));
+    assert_eq!(live.verify(&key(8)).unwrap_err().code(), "revoked");
+    assert!(live.verify(&key(7)).is_ok(), "the replaced list is gone");
+}
+
+#[test]
 fn another_prefix_starts_its_own_sequence() {
     // Sequences are per issuer: a replacement for another prefix does not inherit ours.
     let (first, second) = lists();
