@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo build --profile bench -p keyseal-edge --features axum --example layer_instructions
-//! for case in no_layer keyseal_cached keyseal_uncached jwt_eddsa; do
+//! for case in no_layer keyseal_cached keyseal_uncached jwt_eddsa bare_verify_strict; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     --toggle-collect='*layer_instructions::measure*' \
 //!     target/release/examples/layer_instructions $case 2000 2>&1 | grep Collected
@@ -34,6 +34,19 @@ fn measure(case: &Case, n: usize) {
     for _ in 0..n {
         let response = run(case.router.clone().oneshot(request(case.auth.as_deref())));
         black_box(response.unwrap());
+    }
+}
+
+/// `n` bare `ed25519_dalek::VerifyingKey::verify_strict` calls on the bytes the key signs:
+/// the baseline of the uncached cases.
+#[inline(never)]
+fn measure_bare_verify_strict(fixture: &Fixture, n: usize) {
+    let (message, signature, public) =
+        fixture::jwt::signed_message(&fixture.issuer, &fixture.signing, fixture.key.as_str());
+    for _ in 0..n {
+        public
+            .verify_strict(black_box(&message), black_box(&signature))
+            .unwrap();
     }
 }
 
@@ -95,11 +108,16 @@ fn main() {
         for case in &cases {
             println!("{}", case.name);
         }
+        println!("bare_verify_strict");
         return;
     };
     let n = std::env::args()
         .nth(2)
         .map_or(2000, |s| s.parse().expect("a request count"));
+    if name == "bare_verify_strict" {
+        measure_bare_verify_strict(&fixture, n);
+        return;
+    }
     let (over_loopback, wanted) = match name.strip_prefix("loopback_") {
         Some(rest) => (true, rest),
         None => (false, name.as_str()),
