@@ -3,13 +3,19 @@
 //! library at test time, so no live key is ever checked in.
 #![allow(dead_code)]
 
+#[path = "../../../../tests/common/mod.rs"]
+pub(crate) mod common;
+
 use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use assert_cmd::assert::Assert;
-use keyseal::{Issuer, KeyState, Keyring, NewKey, Prefix, SaveMode, SigningKey, Timestamp};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use keyseal::{
+    Issuer, KeyState, Keyring, NewKey, Prefix, RevocationList, SaveMode, SigningKey, Timestamp,
+};
 use serde_json::Value;
 
 pub(crate) const PREFIX: &str = "acme_live";
@@ -189,4 +195,49 @@ pub(crate) fn findings(v: &Value) -> Vec<(String, u64, u64, String)> {
             )
         })
         .collect()
+}
+
+/// The same key with one signature byte changed and the checksum recomputed: well-formed,
+/// signed by a key id in the keyring, but forged.
+pub(crate) fn forge(key: &str) -> String {
+    let (prefix, body) = key.split_at(key.find("_A").unwrap());
+    let mut bytes = Base64UrlUnpadded::decode_vec(&body[1..]).unwrap();
+    bytes.truncate(bytes.len() - 4);
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0x01;
+    common::key_text(prefix, &bytes)
+}
+
+/// The same key with one body character changed: the checksum no longer matches.
+pub(crate) fn mistype(key: &str) -> String {
+    let mut chars: Vec<char> = key.chars().collect();
+    let at = chars.len() - 20;
+    chars[at] = if chars[at] == 'Q' { 'R' } else { 'Q' };
+    chars.into_iter().collect()
+}
+
+impl Fixture {
+    /// `keyseal verify` against the fixture's keyring, the key on standard input.
+    pub(crate) fn verify(&self, extra: &[&str], key: &str) -> Assert {
+        self.verify_with("keyring.json", extra, key)
+    }
+
+    /// `keyseal verify` against a keyring, the key on standard input.
+    pub(crate) fn verify_with(&self, keyring: &str, extra: &[&str], key: &str) -> Assert {
+        let mut args = vec!["verify", "--keyring", keyring, "--prefix", PREFIX];
+        args.extend_from_slice(extra);
+        self.keyseal(&args).write_stdin(format!("{key}\n")).assert()
+    }
+
+    /// `keyseal revoke` on `revoked.bin` with the fixture's keyring and key.
+    pub(crate) fn revoke(&self, extra: &[&str]) -> Assert {
+        self.run(&revoke_args("signing.pem", extra))
+    }
+
+    /// The revocation list, verified with the library.
+    pub(crate) fn list(&self) -> RevocationList {
+        let bytes = fs::read(self.path("revoked.bin")).unwrap();
+        let ring = Keyring::load_json_file(self.path("keyring.json")).unwrap();
+        RevocationList::verify(&bytes, &Prefix::new(PREFIX).unwrap(), &ring, now()).unwrap()
+    }
 }
