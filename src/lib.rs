@@ -74,6 +74,7 @@ mod batch;
 mod cache;
 mod claims;
 mod error;
+mod find;
 mod issuer;
 #[cfg(feature = "json")]
 mod json;
@@ -115,6 +116,8 @@ pub use claims::{Claims, NewKey, TokenId, check_app_id, check_extension_name, ch
 pub use error::{DocumentProblem, JsonProblem, KeyEncoding, KeyMaterialProblem};
 pub use error::{Error, InvalidClaim, KeyringProblem, Malformed, PublicKeyProblem};
 pub use error::{ListProblem, PayloadField, PayloadProblem, RevocationReason};
+// Finding keys and secret key texts in arbitrary text by their checksum (`FORMAT.md` §1.11).
+pub use find::{find_keys, find_secret_texts};
 pub use issuer::{IssuedKey, Issuer};
 pub use key_id::{KEY_ID_LEN, KeyId};
 pub use key_text::{PUBLIC_TEXT_PREFIX, SECRET_KEY_SCANNER_REGEX, SECRET_TEXT_PREFIX, SecretText};

@@ -2,14 +2,14 @@
 //! standard input, and say which are live.
 //!
 //! API key candidates are found whatever characters surround them and confirmed by their
-//! checksums ([`find`], FORMAT.md §1.11), so a look-alike string is never reported; secret
-//! keys are found as `keyseal-secret-v1_` text (checksummed too) and as PEM private key
-//! blocks ([`pem`]). Keys are only ever shown redacted. Files are read line by line (lines
+//! checksums ([`keyseal::find_keys`], FORMAT.md §1.11), so a look-alike string is never
+//! reported; secret keys are found as `keyseal-secret-v1_` text (checksummed too,
+//! [`keyseal::find_secret_texts`]) and as PEM private key blocks ([`pem`]). Keys are only
+//! ever shown redacted. Files are read line by line (lines
 //! longer than [`CHUNK`] are searched in overlapping pieces), so memory stays small
 //! whatever the file size. The files of a directory are those ripgrep would search, plus
 //! every file git tracks there ([`walk`]).
 
-mod find;
 mod finding;
 mod judge;
 mod pem;
@@ -111,18 +111,16 @@ impl Scan {
     ) -> Result<(), Failure> {
         for secret in [true, false] {
             let ranges = if secret {
-                find::secret_texts(buf)
+                keyseal::find_secret_texts(buf)
             } else {
-                find::api_keys(buf)
+                keyseal::find_keys(buf)
             };
-            for (start, end) in ranges {
-                if end <= carried {
+            for range in ranges {
+                if range.end <= carried {
                     continue;
                 }
-                let Some(text) = buf
-                    .get(start..end)
-                    .and_then(|t| std::str::from_utf8(t).ok())
-                else {
+                let start = range.start;
+                let Some(text) = buf.get(range).and_then(|t| std::str::from_utf8(t).ok()) else {
                     continue;
                 };
                 let column = u64::try_from(column_base + start + 1).unwrap_or(u64::MAX);
