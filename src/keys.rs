@@ -73,7 +73,7 @@ impl PublicKey {
     /// (about 3 % of a verification): the equation is checked as dalek's `verify` checks it,
     /// by comparing `R` with the canonical encoding of `[s]B − [k]A`, so an `R` that passes is
     /// itself a canonical point encoding; refusing the eight canonical encodings of the points
-    /// of small order ([`SMALL_ORDER_ENCODINGS`]) then leaves exactly what `verify_strict`
+    /// of small order (listed in FORMAT.md §1.4) then leaves exactly what `verify_strict`
     /// accepts. The key's own small-order check was made by [`PublicKey::from_bytes`].
     ///
     /// # Errors
