@@ -131,7 +131,11 @@ fn checksum_length(prefix_and_separator: &[u8], bytes: &[u8]) -> Option<usize> {
 /// use keyseal::{Issuer, NewKey, Prefix, SigningKey, UntrustedKey};
 ///
 /// let issuer = Issuer::new(Prefix::new("acme_live")?, SigningKey::generate()?);
-/// let key = issuer.issue(NewKey::for_app("app_7f3k9x2m").scopes(["orders:read"]))?;
+/// let key = issuer.issue(
+///     NewKey::for_app("app_7f3k9x2m")
+///         .scope("orders:read")
+///         .expires_in(core::time::Duration::from_secs(3600)),
+/// )?;
 /// let text = format!("{{\"env\":\"API_KEY_{}-x\\n\"}}", key.as_str());
 /// let found = keyseal::find_keys(text.as_bytes());
 /// assert_eq!(found.len(), 1);
