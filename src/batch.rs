@@ -375,10 +375,10 @@ impl Verifier {
         let items: Vec<BatchItem<'_>> = prepared
             .iter()
             .filter_map(|p| p.as_ref().ok())
-            .map(|(raw, public_key)| BatchItem {
+            .map(|(raw, entry)| BatchItem {
                 message: raw.message,
                 signature: raw.signature,
-                public_key,
+                public_key: entry.public_key(),
             })
             .collect();
         let mut signatures = verify_strict_batch(&items).into_iter();

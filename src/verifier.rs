@@ -7,8 +7,7 @@ use core::time::Duration;
 use crate::claims::Claims;
 use crate::error::{Error, ListProblem};
 use crate::key_id::KeyId;
-use crate::keyring::Keyring;
-use crate::keys::PublicKey;
+use crate::keyring::{KeyEntry, Keyring};
 use crate::revocation::RevocationList;
 use crate::timestamp::{Clock, DEFAULT_CLOCK_LEEWAY, Timestamp};
 use crate::token::{RevocationStatus, VerifiedKey};
@@ -396,26 +395,26 @@ impl Verifier {
     /// [`Error::NotYetValid`].
     pub fn verify_at(&self, text: &str, now: Timestamp) -> Result<VerifiedKey, Error> {
         let mut buf = [0u8; BUF_LEN];
-        let (raw, public_key) = self.prepare(text, now, &mut buf)?;
-        public_key.verify_strict(raw.message, raw.signature)?;
+        let (raw, entry) = self.prepare(text, now, &mut buf)?;
+        entry.verify_strict(raw.message, raw.signature)?;
         self.complete(&raw, now)
     }
 
     /// Everything before the signature check: length, prefix, decoding, checksum, version
-    /// and key lookup. Returns the decoded key and the public key to check it with.
+    /// and key lookup. Returns the decoded key and the keyring entry to check it with.
     pub(crate) fn prepare<'b>(
         &self,
         text: &str,
         now: Timestamp,
         buf: &'b mut [u8; BUF_LEN],
-    ) -> Result<(RawKey<'b>, &PublicKey), Error> {
+    ) -> Result<(RawKey<'b>, &KeyEntry), Error> {
         let (prefix, body) = self.split_own_prefix(text)?;
         let raw = wire::decode(prefix, body, buf)?;
         if raw.version != VERSION {
             return Err(Error::UnsupportedVersion(raw.version));
         }
-        let public_key = self.keyring.key_for_verification(raw.key_id, now)?;
-        Ok((raw, public_key))
+        let entry = self.keyring.entry_for_verification(raw.key_id, now)?;
+        Ok((raw, entry))
     }
 
     /// Steps 1 and 2 of `FORMAT.md` §1.9: the length limit, the split into prefix and body,

@@ -9,7 +9,7 @@
     clippy::cast_possible_truncation
 )]
 
-use keyseal::{PublicKey, PublicKeyProblem, SigningKey};
+use keyseal::{KeyState, Keyring, PublicKey, PublicKeyProblem, SigningKey};
 use serde_json::Value;
 
 mod common;
@@ -24,7 +24,17 @@ fn keyseal_accepts(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     let Ok(sig) = <[u8; 64]>::try_from(sig) else {
         return false;
     };
-    pk.verify_strict(msg, &sig).is_ok()
+    let ours = pk.verify_strict(msg, &sig).is_ok();
+    // Every verifier checks through its keyring entry (the key's precomputed multiples).
+    let mut keyring = Keyring::new();
+    keyring.add(pk, KeyState::VerifyOnly).unwrap();
+    let entry = keyring.get(pk.key_id()).unwrap();
+    assert_eq!(
+        entry.verify_strict(msg, &sig).is_ok(),
+        ours,
+        "the keyring entry disagrees"
+    );
+    ours
 }
 
 #[test]

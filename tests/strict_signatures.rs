@@ -1,12 +1,13 @@
 //! `PublicKey::verify_strict` gives exactly `ed25519_dalek::VerifyingKey::verify_strict`'s
 //! verdict, though it never decompresses `R` (it compares encodings, then refuses the eight
-//! small-order encodings of `R`). Checked on the inputs where the two ways could part:
+//! small-order encodings of `R`); so does `KeyEntry::verify_strict`, the keyring's path with
+//! each key's precomputed multiples, which every verifier takes. Checked on the inputs where
+//! the ways could part:
 //! signatures whose `R` is of small order but satisfy the cofactorless equation (built here
 //! with keys that carry a small-order component; dalek's non-strict `verify` accepts them),
 //! non-canonical encodings of every small-order point, and random corruptions of valid
 //! signatures. The public vector suites run through the same primitive in
 //! `tests/ed25519_vectors.rs`.
-#![cfg(feature = "batch")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,13 +20,19 @@ use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use ed25519_dalek::Verifier as _;
-use keyseal::PublicKey;
+use keyseal::{KeyState, Keyring, PublicKey};
 use proptest::prelude::*;
 use sha2::{Digest, Sha512};
 
-/// Both verdicts, after checking they agree.
+/// The verdict, after checking that all three agree: `PublicKey::verify_strict`, the
+/// keyring entry's (precomputed multiples) and dalek's `verify_strict`.
 fn verdict(key: &PublicKey, message: &[u8], signature: &[u8; 64]) -> bool {
     let ours = key.verify_strict(message, signature).is_ok();
+    let mut keyring = Keyring::new();
+    keyring.add(*key, KeyState::VerifyOnly).unwrap();
+    let entry = keyring.get(key.key_id()).unwrap();
+    let precomputed = entry.verify_strict(message, signature).is_ok();
+    assert_eq!(ours, precomputed, "the keyring entry's verdict differs");
     let dalek = key
         .as_dalek()
         .verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))

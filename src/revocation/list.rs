@@ -54,13 +54,13 @@ impl RevocationList {
     ) -> Result<RevocationList, Error> {
         let parts = split(bytes, prefix)?;
         let signer = parts.signer;
-        let public_key = keyring
-            .key_for_verification(signer, now)
+        let entry = keyring
+            .entry_for_verification(signer, now)
             .map_err(|e| match e {
                 Error::UnknownKey(id) => ListProblem::UnknownSigner(id),
                 _ => ListProblem::SignerNotUsable(signer),
             })?;
-        public_key
+        entry
             .verify_strict(parts.message, parts.signature)
             .map_err(|_| ListProblem::BadSignature)?;
         let content = decode_payload(parts.payload)?;

@@ -10,6 +10,11 @@ use zeroize::Zeroizing;
 use crate::error::{Error, PublicKeyProblem};
 use crate::key_id::KeyId;
 
+mod precomputed;
+
+pub(crate) use precomputed::PrecomputedKey;
+use precomputed::SMALL_ORDER_ENCODINGS;
+
 /// An Ed25519 public key that keyseal accepts: a canonical encoding of a point that is not
 /// of small order. Carries its [`KeyId`].
 ///
@@ -58,6 +63,12 @@ impl PublicKey {
         self.id
     }
 
+    /// The multiples of this key that make its verifications faster (what a keyring keeps
+    /// for each key that verifies).
+    pub(crate) fn precompute(&self) -> PrecomputedKey {
+        PrecomputedKey::new(self.to_bytes(), &self.key.to_edwards())
+    }
+
     /// The underlying `ed25519-dalek` key, for interoperation.
     #[must_use]
     pub fn as_dalek(&self) -> &ed25519_dalek::VerifyingKey {
@@ -67,7 +78,8 @@ impl PublicKey {
     /// Strict Ed25519 verification of `signature` over `message`: exactly the verdict of
     /// `ed25519_dalek::VerifyingKey::verify_strict` (canonical `S`, `R` the canonical encoding
     /// of a point not of small order, a key not of small order, and the cofactorless
-    /// equation). This is the one primitive every keyseal signature check goes through.
+    /// equation). Every keyseal signature check gets this verdict: a [`Keyring`](crate::Keyring)
+    /// reaches it faster, with each key's precomputed multiples ([`KeyEntry::verify_strict`](crate::KeyEntry::verify_strict)).
     ///
     /// It gets that verdict without decompressing `R`, which saves a field square root
     /// (about 3 % of a verification): the equation is checked as dalek's `verify` checks it,
@@ -91,61 +103,6 @@ impl PublicKey {
             .map_err(|_| Error::BadSignature)
     }
 }
-
-/// The canonical encodings of the eight points of small order (the subgroup of order 8, the
-/// curve's torsion): a signature whose `R` is one of them is refused, as `verify_strict`
-/// refuses it. Sorted; the tests show they are eight distinct canonical encodings of points
-/// of order dividing 8, which is all of them.
-const SMALL_ORDER_ENCODINGS: [[u8; 32]; 8] = [
-    // 0000000000000000000000000000000000000000000000000000000000000000
-    [
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00,
-    ],
-    // 0000000000000000000000000000000000000000000000000000000000000080
-    [
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x80,
-    ],
-    // 0100000000000000000000000000000000000000000000000000000000000000
-    [
-        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00,
-    ],
-    // 26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05
-    [
-        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
-        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
-        0xfc, 0x05,
-    ],
-    // 26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85
-    [
-        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
-        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
-        0xfc, 0x85,
-    ],
-    // c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a
-    [
-        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
-        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
-        0x03, 0x7a,
-    ],
-    // c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa
-    [
-        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
-        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
-        0x03, 0xfa,
-    ],
-    // ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f
-    [
-        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0x7f,
-    ],
-];
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -292,7 +249,6 @@ mod tests {
 
     /// The list holds eight distinct canonical encodings of points of order dividing 8: as
     /// the curve has exactly eight such points, that is all of them.
-    #[cfg(feature = "batch")]
     #[test]
     fn the_small_order_encodings_are_all_eight_and_canonical() {
         use curve25519_dalek::edwards::CompressedEdwardsY;
@@ -310,7 +266,7 @@ mod tests {
     /// FORMAT.md §1.4 lists the same eight encodings, for independent verifiers.
     #[test]
     fn format_md_lists_the_small_order_encodings() {
-        let spec = include_str!("../FORMAT.md");
+        let spec = include_str!("../../FORMAT.md");
         for encoding in SMALL_ORDER_ENCODINGS {
             let hex: String = encoding.iter().map(|b| format!("{b:02x}")).collect();
             assert!(
