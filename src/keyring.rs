@@ -57,11 +57,13 @@ impl core::str::FromStr for KeyState {
 
 /// One public key in a keyring, with its state and optional validity window.
 ///
-/// The entry of the active key, and those of the first [`Keyring::PRECOMPUTED_KEYS`]
-/// verify-only keys added, also hold the key's precomputed multiples, which make
+/// The entry of the active key, and those of at most [`Keyring::PRECOMPUTED_KEYS`]
+/// verify-only keys, also hold the key's precomputed multiples, which make
 /// [`KeyEntry::verify_strict`] faster than [`PublicKey::verify_strict`]: 80 KiB, built when
-/// the key is added or promoted (about 0.1 ms natively), kept when an active key is demoted,
-/// shared by every clone of the keyring, dropped when the key is retired.
+/// the key is added or promoted (about 0.1 ms natively), shared by every clone of the
+/// keyring, dropped when the key is retired. Which verify-only keys have them: those added
+/// while fewer than the allowance had them (in a keyring document's case, the first by key
+/// id), and a demoted active key, which keeps its own (see [`Keyring::promote`]).
 #[derive(Clone)]
 pub struct KeyEntry {
     public_key: PublicKey,
@@ -146,9 +148,9 @@ impl KeyEntry {
     }
 
     /// Strict Ed25519 verification by this entry's key: exactly the verdict of
-    /// [`PublicKey::verify_strict`], in about four fifths of its time natively (two thirds
-    /// in WebAssembly) when the entry holds the key's precomputed multiples, and by
-    /// [`PublicKey::verify_strict`] itself when it does not. It checks the signature only:
+    /// [`PublicKey::verify_strict`]: with the key's precomputed multiples when the entry holds
+    /// them, in about three quarters of the time (the root README's Performance section has
+    /// the measurements), and by [`PublicKey::verify_strict`] itself when it does not. It checks the signature only:
     /// [`KeyEntry::check_usable_at`] says whether the key may verify at all.
     ///
     /// # Errors
@@ -183,11 +185,13 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// How many verify-only keys a keyring precomputes multiples for (80 KiB each), besides
-    /// the active key, which always has them: a keyring in rotation holds one or two
-    /// verify-only keys, and the allowance bounds the memory of a keyring of thousands (a
-    /// keyring document may list that many). Verify-only keys past it verify by
-    /// [`PublicKey::verify_strict`].
+    /// At most how many verify-only keys a keyring holds precomputed multiples for (80 KiB
+    /// each), besides the active key, which always has them: a keyring in rotation holds
+    /// one or two verify-only keys, and the allowance bounds the memory of a keyring of
+    /// thousands (a keyring document may list that many) at 17 × 80 KiB, however many keys
+    /// are added and promoted. Verify-only keys past it verify by
+    /// [`PublicKey::verify_strict`], with the same verdict and without the speed-up. A key
+    /// that frees a place (retired or removed) does not give it to a key that has none.
     pub const PRECOMPUTED_KEYS: usize = 16;
 
     /// An empty keyring.
@@ -226,7 +230,10 @@ impl Keyring {
         Ok(())
     }
 
-    /// Makes `id` the active signing key; the previous active key becomes verify-only.
+    /// Makes `id` the active signing key; the previous active key becomes verify-only. The
+    /// new active key gets its precomputed multiples if it lacked them; the previous one
+    /// keeps its own, and if that puts the verify-only keys over
+    /// [`Keyring::PRECOMPUTED_KEYS`], another verify-only key (the first by key id) drops its.
     ///
     /// # Errors
     /// [`KeyringProblem::NotFound`], or [`KeyringProblem::Retired`] for a retired key.
@@ -354,10 +361,23 @@ impl Keyring {
             .count()
     }
 
+    /// The active key becomes verify-only and keeps its multiples (it signed the keys most
+    /// likely to be presented); if that puts one verify-only key too many over the
+    /// allowance, another one (the first by key id) gives its multiples up.
     fn demote_active(&mut self) {
+        let mut demoted = None;
         for e in self.keys.values_mut() {
             if e.state == KeyState::Active {
                 e.state = KeyState::VerifyOnly;
+                demoted = Some(e.key_id());
+            }
+        }
+        if self.precomputed_verify_only() > Self::PRECOMPUTED_KEYS {
+            let other = self.keys.values_mut().find(|e| {
+                e.state == KeyState::VerifyOnly && e.is_precomputed() && Some(e.key_id()) != demoted
+            });
+            if let Some(e) = other {
+                e.precomputed = None;
             }
         }
     }
@@ -458,6 +478,27 @@ mod tests {
         assert!(has(&ring, &active));
         ring.add(pk(201), KeyState::Retired).unwrap();
         assert!(!has(&ring, &pk(201)));
+    }
+
+    #[test]
+    fn promotions_keep_the_multiples_within_the_allowance() {
+        let mut ring = Keyring::new();
+        let keys: Vec<PublicKey> = (1..=40).map(pk).collect();
+        for key in &keys {
+            ring.add(*key, KeyState::VerifyOnly).unwrap();
+        }
+        for key in &keys {
+            ring.promote(key.key_id()).unwrap();
+            let active = ring.active().unwrap();
+            assert!(active.is_precomputed());
+            let verify_only = ring
+                .iter()
+                .filter(|e| e.state() == KeyState::VerifyOnly && e.is_precomputed())
+                .count();
+            assert!(verify_only <= Keyring::PRECOMPUTED_KEYS, "{verify_only}");
+        }
+        // The key demoted last kept its multiples.
+        assert!(ring.get(keys[38].key_id()).unwrap().is_precomputed());
     }
 
     #[test]

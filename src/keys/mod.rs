@@ -64,7 +64,7 @@ impl PublicKey {
     }
 
     /// The multiples of this key that make its verifications faster (what a keyring keeps
-    /// for each key that verifies).
+    /// for its active key and up to `Keyring::PRECOMPUTED_KEYS` verify-only keys).
     pub(crate) fn precompute(&self) -> PrecomputedKey {
         PrecomputedKey::new(self.to_bytes(), &self.key.to_edwards())
     }
@@ -79,7 +79,8 @@ impl PublicKey {
     /// `ed25519_dalek::VerifyingKey::verify_strict` (canonical `S`, `R` the canonical encoding
     /// of a point not of small order, a key not of small order, and the cofactorless
     /// equation). Every keyseal signature check gets this verdict: a [`Keyring`](crate::Keyring)
-    /// reaches it faster, with each key's precomputed multiples ([`KeyEntry::verify_strict`](crate::KeyEntry::verify_strict)).
+    /// reaches it faster for the keys it holds precomputed multiples of
+    /// ([`KeyEntry::verify_strict`](crate::KeyEntry::verify_strict)).
     ///
     /// It gets that verdict without decompressing `R`, which saves a field square root
     /// (about 3 % of a verification): the equation is checked as dalek's `verify` checks it,

@@ -1,5 +1,5 @@
 //! A public key with its multiples precomputed, so that each verification by the key costs
-//! less: what a keyring holds for every key that verifies.
+//! less: what a keyring holds for its active key and up to 16 verify-only keys.
 //!
 //! Verification checks that `R` is the canonical encoding of `[s]B − [k]A` (`k` the hash of
 //! `R ‖ A ‖ M`). dalek's `verify` computes `[k]A` afresh for every signature: about 250
