@@ -4,6 +4,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use curve25519_dalek::scalar::Scalar;
 use ed25519_dalek::{Signer, Verifier};
 use zeroize::Zeroizing;
 
@@ -87,15 +88,22 @@ impl PublicKey {
     /// by comparing `R` with the canonical encoding of `[s]B − [k]A`, so an `R` that passes is
     /// itself a canonical point encoding; refusing the eight canonical encodings of the points
     /// of small order (listed in FORMAT.md §1.4) then leaves exactly what `verify_strict`
-    /// accepts. The key's own small-order check was made by [`PublicKey::from_bytes`].
+    /// accepts. The key's own small-order check was made by [`PublicKey::from_bytes`]. `S` is
+    /// checked here too (dalek's `verify` checks it as well, unless some crate in the build
+    /// enables its `legacy_compatibility` feature, which Cargo would then turn on for keyseal
+    /// as well).
     ///
     /// # Errors
     /// [`Error::BadSignature`] for any failure.
     pub fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), Error> {
-        let (r, _) = signature
+        let (r, s) = signature
             .split_first_chunk::<32>()
             .ok_or(Error::BadSignature)?;
         if SMALL_ORDER_ENCODINGS.contains(r) {
+            return Err(Error::BadSignature);
+        }
+        let s: [u8; 32] = s.try_into().map_err(|_| Error::BadSignature)?;
+        if bool::from(Scalar::from_canonical_bytes(s).is_none()) {
             return Err(Error::BadSignature);
         }
         let signature = ed25519_dalek::Signature::from_bytes(signature);
