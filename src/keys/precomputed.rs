@@ -113,15 +113,7 @@ impl PrecomputedKey {
     /// same checks in the same order: `R` not one of [`SMALL_ORDER_ENCODINGS`], `s`
     /// canonical, then `R` equal to the canonical encoding of `[s]B − [k]A`.
     pub(crate) fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), Error> {
-        let (r, s) = signature
-            .split_first_chunk::<32>()
-            .ok_or(Error::BadSignature)?;
-        if SMALL_ORDER_ENCODINGS.contains(r) {
-            return Err(Error::BadSignature);
-        }
-        let s: [u8; 32] = s.try_into().map_err(|_| Error::BadSignature)?;
-        let s =
-            Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).ok_or(Error::BadSignature)?;
+        let (r, s) = strict_encodings(signature)?;
         let hash: [u8; 64] = Sha512::new()
             .chain_update(r)
             .chain_update(self.encoding)
@@ -149,6 +141,21 @@ impl PrecomputedKey {
     }
 }
 
+/// The checks of a strict signature that come before its equation, shared by both ways of
+/// checking it: `R` not one of [`SMALL_ORDER_ENCODINGS`] and `S` canonical (below ℓ).
+/// Returns `R`'s bytes and `S`.
+pub(super) fn strict_encodings(signature: &[u8; 64]) -> Result<(&[u8; 32], Scalar), Error> {
+    let (r, s) = signature
+        .split_first_chunk::<32>()
+        .ok_or(Error::BadSignature)?;
+    if SMALL_ORDER_ENCODINGS.contains(r) {
+        return Err(Error::BadSignature);
+    }
+    let s: [u8; 32] = s.try_into().map_err(|_| Error::BadSignature)?;
+    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).ok_or(Error::BadSignature)?;
+    Ok((r, s))
+}
+
 /// The digits `d_i` in `−8..=7` (the last in `−8..=8`) with `k = Σ d_i·16^i`. `k` is reduced,
 /// so below 2^253: its top digit is at most 1, and no carry is left over.
 fn signed_radix_16(k: &Scalar) -> [i8; ROWS] {
@@ -170,6 +177,7 @@ fn signed_radix_16(k: &Scalar) -> [i8; ROWS] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
 
     #[test]
     fn the_digits_sum_to_the_scalar() {
@@ -200,6 +208,34 @@ mod tests {
                 assert_eq!(*multiple, EdwardsPoint::mul_base(&(base * Scalar::from(j))));
             }
             base *= Scalar::from(16u8);
+        }
+    }
+
+    /// The list holds eight distinct canonical encodings of points of order dividing 8: as
+    /// the curve has exactly eight such points, that is all of them.
+    #[test]
+    fn the_small_order_encodings_are_all_eight_and_canonical() {
+        let mut points = Vec::new();
+        for encoding in SMALL_ORDER_ENCODINGS {
+            let point = CompressedEdwardsY(encoding).decompress().unwrap();
+            assert!(point.is_small_order());
+            assert_eq!(point.compress().to_bytes(), encoding, "not canonical");
+            assert!(!points.contains(&point));
+            points.push(point);
+        }
+        assert!(SMALL_ORDER_ENCODINGS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// FORMAT.md §1.4 lists the same eight encodings, for independent verifiers.
+    #[test]
+    fn format_md_lists_the_small_order_encodings() {
+        let spec = include_str!("../../FORMAT.md");
+        for encoding in SMALL_ORDER_ENCODINGS {
+            let hex: String = encoding.iter().map(|b| format!("{b:02x}")).collect();
+            assert!(
+                spec.contains(&format!("\n{hex}\n")),
+                "FORMAT.md lacks {hex}"
+            );
         }
     }
 }
