@@ -430,6 +430,22 @@ fn ratio_table() {
     );
     print_row("keyring: verify 1000 keys / 1 key", "flat", &r);
 
+    // What a key's precomputed multiples cost once, at Keyring::add, against one verification
+    // they then make cheaper (README Performance, docs/limits.md).
+    let public_key = signing_key(0).public_key();
+    let r = ratio(
+        Clock::ThreadCpu,
+        &mut || {
+            let mut keyring = Keyring::new();
+            keyring.add(public_key, KeyState::VerifyOnly).unwrap();
+            black_box(keyring);
+        },
+        &mut || {
+            black_box(w.bare_verify(black_box(&w.signature)));
+        },
+    );
+    print_row("keyring: add 1 key / bare verify_strict", "once", &r);
+
     #[cfg(feature = "batch")]
     {
         let keys = batch_keys(&w, 64);

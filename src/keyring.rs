@@ -60,7 +60,7 @@ impl core::str::FromStr for KeyState {
 /// The entry of the active key, and those of at most [`Keyring::PRECOMPUTED_KEYS`]
 /// verify-only keys, also hold the key's precomputed multiples, which make
 /// [`KeyEntry::verify_strict`] faster than [`PublicKey::verify_strict`]: 80 KiB, built when
-/// the key is added or promoted (about 0.1 ms natively), shared by every clone of the
+/// the key is added or promoted (about three verifications' time), shared by every clone of the
 /// keyring, dropped when the key is retired. Which verify-only keys have them: those added
 /// while fewer than the allowance had them (in a keyring document's case, the first by key
 /// id), and a demoted active key, which keeps its own (see [`Keyring::promote`]).

@@ -10,8 +10,8 @@
 //! `tests/strict_signatures.rs` and `tests/ed25519_vectors.rs` hold the two paths to
 //! identical verdicts on every vector and on random and corrupted signatures.
 //!
-//! The cost is memory and a one-off build: 512 points (80 KiB), built in about 0.1 ms
-//! natively. Everything here is public data (keys, signatures, messages), so the variable-time
+//! The cost is memory and a one-off build: 512 points (80 KiB), built in about the time of
+//! three bare verifications (`benches/verify.rs`, "keyring: add 1 key"). Everything here is public data (keys, signatures, messages), so the variable-time
 //! table lookups leak nothing secret.
 
 use alloc::vec::Vec;
